@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# One PostgreSQL node of the topology: create, start, stop, kill, bootstrap.
+# The test fixture, the local runner and the container images all call this file,
+# so every node is configured and bootstrapped the same way.
+#
+#   pg-node.sh init      DATADIR PORT CLUSTER_NAME   initdb + config (wal_level=logical)
+#   pg-node.sh start     DATADIR                     start and wait until it accepts connections
+#   pg-node.sh stop      DATADIR                     fast shutdown
+#   pg-node.sh kill      DATADIR                     SIGKILL the postmaster and its children (a crash)
+#   pg-node.sh bootstrap DATADIR primary|replica     roles, database, schema, publication/subscription
+#   pg-node.sh psql      DATADIR [psql args...]      superuser psql over the node's own socket
+#
+# Settings come from the environment (defaults in brackets):
+#   PG_LISTEN [127.0.0.1]  PG_CLIENT_CIDR [127.0.0.1/32]  PG_CHECK_CIDR [127.0.0.1/32]
+#   PG_SUPERUSER_PASSWORD (init)  USERS_DB [users]
+#   USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD (bootstrap)
+#   USERS_PRIMARY_HOST [127.0.0.1] USERS_PRIMARY_PORT (bootstrap replica: where the subscription connects)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+[ -x "$PG_BIN/postgres" ] || { echo "pg-node: PostgreSQL server binaries not found (apt-get install postgresql-15)" >&2; exit 1; }
+
+# PostgreSQL refuses to run as root: drop to the postgres account when we are root.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+conf_value() { # conf_value DATADIR KEY -> last value set in postgresql.conf
+  sed -nE "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*'?([^' #]*)'?.*/\1/p" "$1/postgresql.conf" | tail -n 1
+}
+
+node_psql() { # node_psql DATADIR args... : superuser, unix socket inside the data directory
+  local dir=$1; shift
+  PGOPTIONS="-c client_min_messages=warning" as_pg "$PG_BIN/psql" -X -q -h "$dir" -p "$(conf_value "$dir" port)" -U postgres "$@"
+}
+
+cmd=${1:?usage: pg-node.sh init|start|stop|kill|bootstrap|psql DATADIR ...}
+dir=${2:?DATADIR missing}
+shift 2
+
+case "$cmd" in
+  init)
+    port=${1:?PORT missing}; name=${2:?CLUSTER_NAME missing}
+    : "${PG_SUPERUSER_PASSWORD:?PG_SUPERUSER_PASSWORD must be set}"
+    mkdir -p "$dir"
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+    chmod 700 "$dir"
+    pwfile=$(mktemp)
+    printf '%s\n' "$PG_SUPERUSER_PASSWORD" > "$pwfile"
+    if [ "$(id -u)" = 0 ]; then chown postgres "$pwfile"; fi
+    as_pg "$PG_BIN/initdb" -D "$dir" -U postgres --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 \
+      --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+    rm -f "$pwfile"
+    cat >> "$dir/postgresql.conf" <<CONF
+
+# --- balance topology (infra/balance/pg-node.sh) ---
+listen_addresses = '${PG_LISTEN:-127.0.0.1}'
+port = $port
+cluster_name = '$name'
+unix_socket_directories = '$dir'
+wal_level = logical
+max_wal_senders = 10
+max_replication_slots = 10
+max_connections = 100
+shared_buffers = 64MB
+password_encryption = scram-sha-256
+# a dead client must not hold a backend (and its locks) for long
+tcp_keepalives_idle = 10
+tcp_keepalives_interval = 5
+tcp_keepalives_count = 3
+CONF
+    # First match wins: HAProxy's health-check role may connect without a password, from its address only.
+    {
+      echo "# --- balance topology ---"
+      echo "local all         postgres                          peer"
+      echo "host  all         haproxy_check  ${PG_CHECK_CIDR:-127.0.0.1/32}  trust"
+      echo "host  all         haproxy_check  0.0.0.0/0          reject"
+      echo "host  replication all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
+      echo "host  all         all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
+    } > "$dir/pg_hba.conf"
+    ;;
+  start)
+    as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+    ;;
+  stop)
+    as_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null
+    ;;
+  kill)
+    [ -f "$dir/postmaster.pid" ] || exit 0
+    pid=$(head -n 1 "$dir/postmaster.pid")
+    children=$(pgrep -P "$pid" || true)
+    kill -KILL "$pid" $children 2>/dev/null || true
+    # wait until the processes are gone, so a restart finds the shared memory free
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" $children 2>/dev/null || break
+      sleep 0.05
+    done
+    ;;
+  bootstrap)
+    role=${1:?primary|replica missing}
+    vars=(-v ON_ERROR_STOP=1 -v "db=${USERS_DB:-users}"
+          -v "owner_password=${USERS_OWNER_PASSWORD:?}" -v "reader_password=${USERS_READER_PASSWORD:?}")
+    case "$role" in
+      primary)
+        vars+=(-v "writer_password=${USERS_WRITER_PASSWORD:?}" -v "replicator_password=${USERS_REPLICATOR_PASSWORD:?}") ;;
+      replica)
+        conninfo="host=${USERS_PRIMARY_HOST:-127.0.0.1} port=${USERS_PRIMARY_PORT:?} dbname=${USERS_DB:-users} user=users_replicator password=${USERS_REPLICATOR_PASSWORD:?} connect_timeout=5"
+        vars+=(-v "primary_conninfo=$conninfo") ;;
+      *) echo "pg-node: bootstrap takes primary or replica" >&2; exit 2 ;;
+    esac
+    # psql reads the file itself, so \ir finds common.sql beside it
+    node_psql "$dir" -d postgres "${vars[@]}" -f "$here/sql/$role.sql"
+    ;;
+  psql)
+    node_psql "$dir" "$@"
+    ;;
+  *)
+    echo "pg-node: unknown command $cmd" >&2; exit 2 ;;
+esac

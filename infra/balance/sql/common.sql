@@ -1,0 +1,32 @@
+-- Roles, database and app schema that both nodes share. Included by primary.sql and replica.sql.
+-- Idempotent: safe to run again on a node that was already bootstrapped.
+-- psql variables: db, owner_password, reader_password.
+
+SELECT format('CREATE ROLE %I LOGIN', r)
+  FROM unnest(ARRAY['users_owner', 'users_reader', 'haproxy_check']) AS r
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)
+\gexec
+
+ALTER ROLE users_owner PASSWORD :'owner_password';
+ALTER ROLE users_reader PASSWORD :'reader_password';
+-- The read path cannot write: SELECT-only grants, and every transaction read-only by default.
+ALTER ROLE users_reader SET default_transaction_read_only = on;
+-- The health-check role may connect and nothing else.
+ALTER ROLE haproxy_check NOINHERIT CONNECTION LIMIT 10;
+
+SELECT format('CREATE DATABASE %I OWNER users_owner', :'db')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db')
+\gexec
+
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+GRANT CONNECT ON DATABASE :"db" TO users_reader, haproxy_check;
+
+\connect :db
+-- PostgreSQL 15 no longer lets PUBLIC create in schema public; keep it that way.
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+
+-- App tables live in their own schema: the publication covers exactly this schema,
+-- and Flyway's history (schema "flyway") stays out of replication.
+CREATE SCHEMA IF NOT EXISTS users AUTHORIZATION users_owner;
+GRANT USAGE ON SCHEMA users TO users_reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE users_owner IN SCHEMA users GRANT SELECT ON TABLES TO users_reader;

@@ -1,0 +1,25 @@
+-- Bootstrap of the primary (service-db). Run by pg-node.sh bootstrap DATADIR primary as superuser.
+-- psql variables: db, owner_password, reader_password, writer_password, replicator_password.
+\ir common.sql
+
+SELECT format('CREATE ROLE %I LOGIN', r)
+  FROM unnest(ARRAY['users_writer', 'users_replicator']) AS r
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)
+\gexec
+ALTER ROLE users_writer PASSWORD :'writer_password';
+ALTER ROLE users_replicator REPLICATION PASSWORD :'replicator_password';
+GRANT CONNECT ON DATABASE :"db" TO users_writer, users_replicator;
+
+-- The serving instances write rows, never DDL. The replicator reads rows for the initial table copy.
+GRANT USAGE ON SCHEMA users TO users_writer, users_replicator;
+ALTER DEFAULT PRIVILEGES FOR ROLE users_owner IN SCHEMA users
+  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO users_writer;
+ALTER DEFAULT PRIVILEGES FOR ROLE users_owner IN SCHEMA users
+  GRANT USAGE, SELECT ON SEQUENCES TO users_writer;
+ALTER DEFAULT PRIVILEGES FOR ROLE users_owner IN SCHEMA users
+  GRANT SELECT ON TABLES TO users_replicator;
+
+-- Every table in the app schema, present and future (PostgreSQL 15+).
+SELECT 'CREATE PUBLICATION users_pub FOR TABLES IN SCHEMA users'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'users_pub')
+\gexec

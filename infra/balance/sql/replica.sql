@@ -1,0 +1,11 @@
+-- Bootstrap of the logical replica (service-db-replica). Run by pg-node.sh bootstrap DATADIR replica
+-- as superuser, after the primary is bootstrapped and reachable.
+-- psql variables: db, owner_password, reader_password, primary_conninfo.
+\ir common.sql
+
+-- Tables arrive later, from the migrator; it runs ALTER SUBSCRIPTION users_sub REFRESH PUBLICATION
+-- after each migration so new tables join (and get their initial copy).
+-- CREATE SUBSCRIPTION cannot run inside a transaction block: \gexec sends it on its own.
+SELECT format('CREATE SUBSCRIPTION users_sub CONNECTION %L PUBLICATION users_pub', :'primary_conninfo')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = 'users_sub')
+\gexec
