@@ -1,0 +1,159 @@
+package org.acme.users.problem;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.validation.Path;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Every error leaves as application/problem+json with the right status. */
+public class ProblemMappers {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+    static final String RETRY_AFTER_SECONDS = "2";
+    // 23505: unique_violation. 08xxx: connection exceptions. 57P0x: shutdown / cannot connect now. 53300: too many connections.
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+
+    // Declared for Quarkus' own subtype too, or its built-in (non-problem) mapper would win.
+    @ServerExceptionMapper({ConstraintViolationException.class, ResteasyReactiveViolationException.class})
+    public Response validation(ConstraintViolationException e, UriInfo uri) {
+        List<Problem.FieldError> errors = e.getConstraintViolations().stream()
+                .map(v -> new Problem.FieldError(field(v), v.getMessage()))
+                .sorted(Comparator.comparing(Problem.FieldError::field).thenComparing(Problem.FieldError::message))
+                .toList();
+        return problem(400, "invalid-request", "Invalid request",
+                errors.stream().map(f -> f.field() + ": " + f.message()).collect(Collectors.joining("; ")), uri, errors);
+    }
+
+    @ServerExceptionMapper
+    public Response invalidInput(InvalidInputException e, UriInfo uri) {
+        return problem(400, "invalid-request", "Invalid request", e.getMessage(), uri, e.errors);
+    }
+
+    @ServerExceptionMapper
+    public Response unknownField(UnrecognizedPropertyException e, UriInfo uri) {
+        String field = jsonPath(e);
+        return problem(400, "invalid-request", "Invalid request", "unknown field: " + field, uri,
+                List.of(new Problem.FieldError(field, "unknown field")));
+    }
+
+    // MismatchedInputException named too: quarkus-rest-jackson maps it by itself otherwise.
+    @ServerExceptionMapper({JsonProcessingException.class, MismatchedInputException.class})
+    public Response badJson(JsonProcessingException e, UriInfo uri) {
+        if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            String field = jsonPath(mapping);
+            return problem(400, "invalid-request", "Invalid request", field + ": wrong type or format", uri,
+                    List.of(new Problem.FieldError(field, "wrong type or format")));
+        }
+        return problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", uri, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response notFound(UserNotFoundException e, UriInfo uri) {
+        return problem(404, "not-found", "Not found", e.getMessage(), uri, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response webApplication(WebApplicationException e, UriInfo uri) {
+        if (e.getCause() instanceof JsonProcessingException json) {
+            return badJson(json, uri); // a truncated body arrives wrapped in a plain 400
+        }
+        int status = e.getResponse().getStatus();
+        Response.Status known = Response.Status.fromStatusCode(status);
+        String title = known != null ? known.getReasonPhrase() : "HTTP " + status;
+        return problem(status, "about:blank", title, e.getMessage(), uri, List.of());
+    }
+
+    /** Database errors: a duplicate email is the client's 409; an unreachable node is a 503 to retry. */
+    @ServerExceptionMapper
+    public Response failure(Exception e, UriInfo uri) {
+        SQLException sql = cause(e, SQLException.class);
+        if (sql != null && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
+            String detail = String.valueOf(sql.getMessage()).contains("email")
+                    ? "a user with this email already exists" : "the resource already exists";
+            return problem(409, "conflict", "Conflict", detail, uri, List.of(new Problem.FieldError("email", detail)));
+        }
+        if (databaseUnavailable(e)) {
+            LOG.warnf("database unavailable for %s: %s", uri.getPath(), rootMessage(e));
+            return Response.fromResponse(problem(503, "database-unavailable", "Service Unavailable",
+                    "the database node for this request is unreachable; retry later", uri, List.of()))
+                    .header("Retry-After", RETRY_AFTER_SECONDS).build();
+        }
+        LOG.error("unexpected failure on " + uri.getPath(), e);
+        return problem(500, "about:blank", "Internal Server Error", "unexpected error", uri, List.of());
+    }
+
+    static boolean databaseUnavailable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException || t instanceof SocketTimeoutException) {
+                return true;
+            }
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if ((state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state)))
+                        // Agroal's pool gives up on acquisition with no SQLState
+                        || String.valueOf(sql.getMessage()).contains("Acquisition timeout")) {
+                    return true;
+                }
+            }
+            if (t.getClass().getName().equals("org.hibernate.exception.JDBCConnectionException")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static <T extends Throwable> T cause(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    private static String field(ConstraintViolation<?> v) {
+        String last = null;
+        for (Path.Node node : v.getPropertyPath()) {
+            last = node.getName();
+        }
+        return last;
+    }
+
+    private static String jsonPath(JsonMappingException e) {
+        return e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+
+    static Response problem(int status, String type, String title, String detail, UriInfo uri,
+            List<Problem.FieldError> errors) {
+        String typeUri = type.startsWith("about:") ? type : "urn:problem:users:" + type;
+        return Response.status(status).type(Problem.MEDIA_TYPE)
+                .entity(new Problem(typeUri, title, status, detail, uri.getPath(), errors)).build();
+    }
+}

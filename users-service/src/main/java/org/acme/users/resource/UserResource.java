@@ -1,0 +1,85 @@
+package org.acme.users.resource;
+
+import jakarta.inject.Inject;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import org.acme.users.entity.User;
+import org.acme.users.problem.InvalidInputException;
+import org.acme.users.problem.UserNotFoundException;
+import org.acme.users.service.UserService;
+
+@Path("/users")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class UserResource {
+
+    static final int MAX_PAGE_SIZE = 100;
+    // ids are bigint; a longer number can only be a missing user
+    private static final String ID = "{id: [0-9]{1,18}}";
+
+    @Inject
+    UserService service;
+
+    @GET
+    public UserPage list(@QueryParam("page") @DefaultValue("0") String page,
+            @QueryParam("size") @DefaultValue("20") String size) {
+        int pageNumber = intParam("page", page, 0, 1_000_000);
+        int pageSize = intParam("size", size, 1, MAX_PAGE_SIZE);
+        var items = service.page(pageNumber, pageSize).stream().map(UserResponse::of).toList();
+        return new UserPage(items, pageNumber, pageSize, service.count());
+    }
+
+    @GET
+    @Path(ID)
+    public UserResponse get(@PathParam("id") long id) {
+        return UserResponse.of(service.find(id).orElseThrow(() -> new UserNotFoundException(id)));
+    }
+
+    @POST
+    public Response create(@NotNull @Valid UserRequest request, UriInfo uri) {
+        User user = service.create(request.name(), request.email());
+        return Response.created(uri.getAbsolutePathBuilder().path(String.valueOf(user.id)).build())
+                .entity(UserResponse.of(user)).build();
+    }
+
+    @PUT
+    @Path(ID)
+    public UserResponse update(@PathParam("id") long id, @NotNull @Valid UserRequest request) {
+        return UserResponse.of(service.update(id, request.name(), request.email())
+                .orElseThrow(() -> new UserNotFoundException(id)));
+    }
+
+    @DELETE
+    @Path(ID)
+    public Response delete(@PathParam("id") long id) {
+        if (!service.delete(id)) {
+            throw new UserNotFoundException(id);
+        }
+        return Response.noContent().build();
+    }
+
+    private static int intParam(String name, String value, int min, int max) {
+        try {
+            int parsed = Integer.parseInt(value.strip());
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new InvalidInputException(name, "must be an integer between " + min + " and " + max);
+    }
+}

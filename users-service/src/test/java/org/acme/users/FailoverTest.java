@@ -1,0 +1,110 @@
+package org.acme.users;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The failure contract at the service level: a node goes away and comes back, the service is never restarted. */
+@QuarkusTest
+class FailoverTest {
+
+    @AfterEach
+    void bothNodesRunning() {
+        // leave the pair as we found it even when an assertion failed
+        for (String node : new String[] {PostgresPair.PRIMARY, PostgresPair.REPLICA}) {
+            try {
+                PostgresPair.current.start(node);
+            } catch (IllegalStateException alreadyRunning) {
+                // pg_ctl start on a running node fails: fine
+            }
+        }
+    }
+
+    @Test
+    void primaryDownWritesAre503ReadsKeepWorkingThenWritesResume() throws Exception {
+        String email = UserResourceTest.uniqueEmail();
+        long id = UserResourceTest.create("Before outage", email);
+        waitUntilOnReplica(id);
+
+        PostgresPair.current.stop(PostgresPair.PRIMARY);
+        long started = System.nanoTime();
+        UserResourceTest.problem(given().contentType(ContentType.JSON)
+                .body("{\"name\":\"During outage\",\"email\":\"" + UserResourceTest.uniqueEmail() + "\"}")
+                .post("/users").then(), 503)
+                .header("Retry-After", "2");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertTrue(millis < 5_000, "write failed fast (" + millis + " ms), not a hang");
+        UserResourceTest.problem(given().delete("/users/" + id).then(), 503);
+
+        // reads keep working from the replica
+        given().get("/users/" + id).then().statusCode(200).body("email", equalTo(email));
+        given().get("/db").then().statusCode(200)
+                .body("read.node", equalTo(PostgresPair.REPLICA))
+                .body("write.up", equalTo(false));
+        given().get("/q/health/ready").then().statusCode(200);
+
+        PostgresPair.current.start(PostgresPair.PRIMARY);
+        String after = UserResourceTest.uniqueEmail();
+        Response response = null;
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            response = given().contentType(ContentType.JSON)
+                    .body("{\"name\":\"After outage\",\"email\":\"" + after + "\"}").post("/users");
+            if (response.statusCode() != 503) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertEquals(201, response.statusCode(), "writes resume after the primary restarts, without a service restart");
+        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
+                ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT count(*) FROM users.app_user WHERE email = '" + after + "'")) {
+            rs.next();
+            assertEquals(1, rs.getLong(1), "the acknowledged write is there exactly once");
+        }
+    }
+
+    @Test
+    void replicaKilledReadsFallBackToThePrimaryAndReturn() throws Exception {
+        long id = UserResourceTest.create("Fallback", UserResourceTest.uniqueEmail());
+        waitUntilOnReplica(id);
+
+        PostgresPair.current.kill(PostgresPair.REPLICA);
+        long started = System.nanoTime();
+        given().get("/users/" + id).then().statusCode(200);
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertTrue(millis < 5_000, "read served by the primary within seconds (" + millis + " ms)");
+        given().get("/db").then().body("read.node", equalTo(PostgresPair.PRIMARY));
+        UserResourceTest.create("Written while replica is down", UserResourceTest.uniqueEmail());
+
+        PostgresPair.current.start(PostgresPair.REPLICA);
+        // new connections go to the replica again once pooled primary connections are retired
+        long deadline = System.nanoTime() + 45_000_000_000L;
+        long later = UserResourceTest.create("After replica returns", UserResourceTest.uniqueEmail());
+        waitUntilOnReplica(later);
+        while (System.nanoTime() < deadline) {
+            if (PostgresPair.REPLICA.equals(given().get("/db").jsonPath().getString("read.node"))) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        given().get("/db").then().body("read.node", equalTo(PostgresPair.REPLICA));
+    }
+
+    static void waitUntilOnReplica(long id) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!ReplicationTest.onReplica(id)) {
+            assertTrue(System.nanoTime() < deadline, "row " + id + " replicated within 10 s");
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package org.acme.users;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+/** Real logical replication between the two clusters, and the roles that protect the read path. */
+@QuarkusTest
+class ReplicationTest {
+
+    @Test
+    void dbEndpointShowsReadsOnTheReplicaAndWritesOnThePrimary() {
+        given().get("/db").then().statusCode(200)
+                .body("read.up", equalTo(true))
+                .body("read.node", equalTo(PostgresPair.REPLICA))
+                .body("write.up", equalTo(true))
+                .body("write.node", equalTo(PostgresPair.PRIMARY));
+    }
+
+    @Test
+    void createdUserIsServedByTheReplica() throws Exception {
+        String email = UserResourceTest.uniqueEmail();
+        long id = UserResourceTest.create("Replicated", email);
+        // the row reaches the replica itself (asynchronous: bounded poll)...
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!onReplica(id) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(onReplica(id), "row replicated to the replica within 10 s");
+        // ...and the API's read of it is served there
+        given().get("/users/" + id).then().statusCode(200).body("email", equalTo(email));
+        given().get("/db").then().body("read.node", equalTo(PostgresPair.REPLICA));
+    }
+
+    @Test
+    void seedDataReplicatedThroughTheSubscription() throws Exception {
+        try (Connection c = PostgresPair.current.connect(PostgresPair.REPLICA, "reader");
+                ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT count(*) FROM users.app_user WHERE email LIKE '%@example.org' AND email IN "
+                                + "('ada@example.org','alan@example.org','grace@example.org')")) {
+            rs.next();
+            assertEquals(3, rs.getLong(1));
+        }
+    }
+
+    @Test
+    void flywayHistoryIsNotReplicatedAndReplicaGotSchemaOnly() throws Exception {
+        try (Connection c = PostgresPair.current.connect(PostgresPair.REPLICA, "owner");
+                ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT string_agg(version, ',' ORDER BY installed_rank) FROM flyway.flyway_schema_history WHERE version IS NOT NULL")) {
+            rs.next();
+            assertEquals("1", rs.getString(1), "the replica applied the schema migration only");
+        }
+        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
+                ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT string_agg(version, ',' ORDER BY installed_rank) FROM flyway.flyway_schema_history WHERE version IS NOT NULL")) {
+            rs.next();
+            assertEquals("1,2", rs.getString(1));
+        }
+    }
+
+    @Test
+    void readerRoleCannotWriteOnEitherNode() throws Exception {
+        for (String node : new String[] {PostgresPair.PRIMARY, PostgresPair.REPLICA}) {
+            try (Connection c = PostgresPair.current.connect(node, "reader"); Statement s = c.createStatement()) {
+                SQLException readOnly = assertThrows(SQLException.class, () -> s.executeUpdate(
+                        "INSERT INTO users.app_user (name, email) VALUES ('x', 'reader@example.org')"));
+                assertEquals("25006", readOnly.getSQLState(), node + ": read-only transaction");
+                // even after lifting read-only, the role has no INSERT privilege
+                s.execute("SET default_transaction_read_only = off");
+                SQLException denied = assertThrows(SQLException.class, () -> s.executeUpdate(
+                        "INSERT INTO users.app_user (name, email) VALUES ('x', 'reader@example.org')"));
+                assertEquals("42501", denied.getSQLState(), node + ": permission denied");
+                assertThrows(SQLException.class, () -> s.execute("CREATE TABLE users.evil (id int)"));
+            }
+        }
+    }
+
+    @Test
+    void writerRoleCannotChangeTheSchema() throws Exception {
+        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "writer"); Statement s = c.createStatement()) {
+            SQLException denied = assertThrows(SQLException.class, () -> s.execute("DROP TABLE users.app_user"));
+            assertEquals("42501", denied.getSQLState());
+        }
+    }
+
+    static boolean onReplica(long id) throws SQLException {
+        try (Connection c = PostgresPair.current.connect(PostgresPair.REPLICA, "reader");
+                ResultSet rs = c.createStatement().executeQuery("SELECT 1 FROM users.app_user WHERE id = " + id)) {
+            return rs.next();
+        }
+    }
+}

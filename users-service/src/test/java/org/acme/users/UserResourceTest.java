@@ -1,0 +1,217 @@
+package org.acme.users;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.endsWith;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(PostgresPair.class)
+class UserResourceTest {
+
+    static String uniqueEmail() {
+        return "u-" + UUID.randomUUID() + "@example.org";
+    }
+
+    static long create(String name, String email) {
+        return given().contentType(ContentType.JSON)
+                .body("{\"name\":\"" + name + "\",\"email\":\"" + email + "\"}")
+                .post("/users")
+                .then().statusCode(201)
+                .extract().jsonPath().getLong("id");
+    }
+
+    static long countOnPrimary() throws Exception {
+        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
+                ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM users.app_user")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static ValidatableResponse problem(ValidatableResponse response, int status) {
+        return response.log().ifValidationFails().statusCode(status)
+                .contentType("application/problem+json")
+                .body("status", equalTo(status))
+                .body("title", notNullValue())
+                .body("type", notNullValue());
+    }
+
+    @Test
+    void createReturns201WithLocationAndBody() {
+        String email = uniqueEmail();
+        var response = given().contentType(ContentType.JSON)
+                .body("{\"name\":\"  Katherine Johnson \",\"email\":\"" + email.toUpperCase() + "\"}")
+                .post("/users")
+                .then().statusCode(201)
+                .header("Location", containsString("/users/"))
+                .header("X-Served-By", "test-instance")
+                .body("name", equalTo("Katherine Johnson"))
+                .body("email", equalTo(email))
+                .body("createdAt", notNullValue())
+                .extract();
+        long id = response.jsonPath().getLong("id");
+        assertEquals(true, response.header("Location").endsWith("/users/" + id));
+    }
+
+    @Test
+    void getMissingUserIs404Problem() {
+        problem(given().get("/users/999999999").then(), 404).body("detail", containsString("999999999"));
+        problem(given().get("/users/not-a-number").then(), 404);
+    }
+
+    @Test
+    void listIsBoundedAndOrdered() {
+        create("List A", uniqueEmail());
+        create("List B", uniqueEmail());
+        List<Integer> ids = given().queryParam("size", 100).get("/users")
+                .then().statusCode(200)
+                .body("size", equalTo(100))
+                .body("page", equalTo(0))
+                .body("items.size()", lessThanOrEqualTo(100))
+                .extract().jsonPath().getList("items.id");
+        assertEquals(ids.stream().sorted().toList(), ids, "items are ordered by id");
+        given().queryParam("size", 1).queryParam("page", 1).get("/users")
+                .then().statusCode(200).body("items", hasSize(1)).body("items[0].id", equalTo(ids.get(1)));
+    }
+
+    @Test
+    void badPagingIs400() {
+        problem(given().queryParam("size", 101).get("/users").then(), 400).body("errors.field", hasItem("size"));
+        problem(given().queryParam("size", 0).get("/users").then(), 400).body("errors.field", hasItem("size"));
+        problem(given().queryParam("page", -1).get("/users").then(), 400).body("errors.field", hasItem("page"));
+        problem(given().queryParam("page", "abc").get("/users").then(), 400).body("errors.field", hasItem("page"));
+    }
+
+    @Test
+    void invalidBodiesAre400AndWriteNothing() throws Exception {
+        long before = countOnPrimary();
+        String longName = "x".repeat(101);
+        String[][] cases = {
+                {"{\"name\":\"A\",\"email\":\"not-an-email\"}", "email"},
+                {"{\"name\":\"\",\"email\":\"" + uniqueEmail() + "\"}", "name"},
+                {"{\"name\":\"   \",\"email\":\"" + uniqueEmail() + "\"}", "name"},
+                {"{\"name\":\"" + longName + "\",\"email\":\"" + uniqueEmail() + "\"}", "name"},
+                {"{\"email\":\"" + uniqueEmail() + "\"}", "name"},
+                {"{\"name\":\"A\",\"email\":\"" + uniqueEmail() + "\",\"admin\":true}", "admin"},
+                {"{\"name\":[1],\"email\":\"" + uniqueEmail() + "\"}", "name"},
+        };
+        for (String[] c : cases) {
+            problem(given().log().ifValidationFails().contentType(ContentType.JSON).body(c[0]).post("/users").then(), 400)
+                    .body("errors.field", hasItem(c[1]));
+        }
+        problem(given().contentType(ContentType.JSON).body("{\"name\":").post("/users").then(), 400)
+                .body("title", equalTo("Malformed JSON"));
+        problem(given().contentType(ContentType.JSON).body("").post("/users").then(), 400);
+        problem(given().contentType(ContentType.TEXT).body("name=x").post("/users").then(), 415);
+        assertEquals(before, countOnPrimary(), "no row was written by any invalid request");
+    }
+
+    @Test
+    void duplicateEmailIs409AndWritesNothing() throws Exception {
+        String email = uniqueEmail();
+        create("First", email);
+        long before = countOnPrimary();
+        problem(given().contentType(ContentType.JSON)
+                .body("{\"name\":\"Second\",\"email\":\"" + email.toUpperCase() + "\"}")
+                .post("/users").then(), 409)
+                .body("detail", containsString("email"));
+        assertEquals(before, countOnPrimary());
+    }
+
+    @Test
+    void updateReplacesAndReadsItsOwnWriteFromThePrimary() {
+        long id = create("Before", uniqueEmail());
+        String email = uniqueEmail();
+        given().contentType(ContentType.JSON)
+                .body("{\"name\":\"After\",\"email\":\"" + email + "\"}")
+                .put("/users/" + id)
+                .then().statusCode(200)
+                .body("id", equalTo((int) id))
+                .body("name", equalTo("After"))
+                .body("email", equalTo(email));
+        problem(given().contentType(ContentType.JSON)
+                .body("{\"name\":\"After\",\"email\":\"" + uniqueEmail() + "\"}")
+                .put("/users/999999999").then(), 404);
+        problem(given().contentType(ContentType.JSON)
+                .body("{\"name\":\"\",\"email\":\"" + email + "\"}")
+                .put("/users/" + id).then(), 400);
+    }
+
+    @Test
+    void updateToTakenEmailIs409AndKeepsTheRow() throws Exception {
+        String taken = uniqueEmail();
+        create("Owner", taken);
+        String mine = uniqueEmail();
+        long id = create("Mine", mine);
+        problem(given().contentType(ContentType.JSON)
+                .body("{\"name\":\"Mine\",\"email\":\"" + taken + "\"}")
+                .put("/users/" + id).then(), 409);
+        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
+                ResultSet rs = c.createStatement().executeQuery("SELECT email FROM users.app_user WHERE id = " + id)) {
+            rs.next();
+            assertEquals(mine, rs.getString(1));
+        }
+    }
+
+    @Test
+    void deleteIs204ThenGone() throws Exception {
+        long id = create("Doomed", uniqueEmail());
+        given().delete("/users/" + id).then().statusCode(204);
+        problem(given().delete("/users/" + id).then(), 404);
+        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
+                ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM users.app_user WHERE id = " + id)) {
+            rs.next();
+            assertEquals(0, rs.getLong(1));
+        }
+    }
+
+    @Test
+    void hostDateAndServedByHeader() {
+        given().get("/host").then().statusCode(200)
+                .header("X-Served-By", "test-instance")
+                .body("instance", equalTo("test-instance"))
+                .body("hostname", notNullValue());
+        given().get("/date").then().statusCode(200)
+                .header("X-Served-By", "test-instance")
+                .body("utc", endsWith("Z"));
+    }
+
+    @Test
+    void operationalEndpoints() {
+        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/health/ready").then().statusCode(200)
+                .header("X-Served-By", "test-instance")
+                .body("status", equalTo("UP"))
+                .body("checks.name", hasItem("database"));
+        given().get("/q/metrics").then().statusCode(200).body(containsString("http_server_requests"));
+        given().get("/q/openapi").then().statusCode(200).body(containsString("/users"));
+        given().get("/q/swagger-ui/").then().statusCode(200);
+    }
+
+    @Test
+    void seedUsersWereMigratedOnce() {
+        List<String> emails = given().queryParam("size", 100).get("/users").then().statusCode(200)
+                .extract().jsonPath().getList("items.email");
+        for (String seed : List.of("ada@example.org", "alan@example.org", "grace@example.org")) {
+            assertEquals(1, emails.stream().filter(seed::equals).count(), seed);
+        }
+        given().queryParam("size", 100).get("/users").then().body("items.email", everyItem(notNullValue()));
+    }
+}
