@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -65,12 +63,9 @@ class FailoverTest {
             Thread.sleep(200);
         }
         assertEquals(201, response.statusCode(), "writes resume after the primary restarts, without a service restart");
-        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
-                ResultSet rs = c.createStatement().executeQuery(
-                        "SELECT count(*) FROM users.app_user WHERE email = '" + after + "'")) {
-            rs.next();
-            assertEquals(1, rs.getLong(1), "the acknowledged write is there exactly once");
-        }
+        assertEquals("1", PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
+                "SELECT count(*) FROM users.app_user WHERE email = '" + after + "'"),
+                "the acknowledged write is there exactly once");
     }
 
     @Test

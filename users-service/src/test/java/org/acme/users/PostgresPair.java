@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,6 +109,13 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
     Connection connect(String node, String role) throws SQLException {
         String password = env.get("USERS_" + role.toUpperCase() + "_PASSWORD");
         return DriverManager.getConnection(jdbcUrl(port(node)), "users_" + role, password);
+    }
+
+    /** The first column of the first row of a query run directly on one node, as text. */
+    String query(String node, String role, String sql) throws SQLException {
+        try (Connection c = connect(node, role); ResultSet rs = c.createStatement().executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
     }
 
     private static String jdbcUrl(int port) {

@@ -15,8 +15,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -38,11 +36,7 @@ class UserResourceTest {
     }
 
     static long countOnPrimary() throws Exception {
-        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
-                ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM users.app_user")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return Long.parseLong(PostgresPair.current.query(PostgresPair.PRIMARY, "owner", "SELECT count(*) FROM users.app_user"));
     }
 
     static ValidatableResponse problem(ValidatableResponse response, int status) {
@@ -163,11 +157,8 @@ class UserResourceTest {
         problem(given().contentType(ContentType.JSON)
                 .body("{\"name\":\"Mine\",\"email\":\"" + taken + "\"}")
                 .put("/users/" + id).then(), 409);
-        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
-                ResultSet rs = c.createStatement().executeQuery("SELECT email FROM users.app_user WHERE id = " + id)) {
-            rs.next();
-            assertEquals(mine, rs.getString(1));
-        }
+        assertEquals(mine, PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
+                "SELECT email FROM users.app_user WHERE id = " + id));
     }
 
     @Test
@@ -175,11 +166,8 @@ class UserResourceTest {
         long id = create("Doomed", uniqueEmail());
         given().delete("/users/" + id).then().statusCode(204);
         problem(given().delete("/users/" + id).then(), 404);
-        try (Connection c = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner");
-                ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM users.app_user WHERE id = " + id)) {
-            rs.next();
-            assertEquals(0, rs.getLong(1));
-        }
+        assertEquals("0", PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
+                "SELECT count(*) FROM users.app_user WHERE id = " + id));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.acme.users.service;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.agroal.DataSource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,6 +14,7 @@ import org.acme.users.routing.ReadWriteRouting;
 @ApplicationScoped
 public class DatabaseNodes {
 
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Node(String datasource, boolean up, String node, String error) {
     }
 
