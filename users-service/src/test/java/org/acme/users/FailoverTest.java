@@ -95,6 +95,35 @@ class FailoverTest {
         given().get("/db").then().body("read.node", equalTo(PostgresPair.REPLICA));
     }
 
+    @Test
+    void bothNodesDownReadsAre503AndTheInstanceIsNotReady() {
+        PostgresPair.current.stop(PostgresPair.REPLICA);
+        PostgresPair.current.stop(PostgresPair.PRIMARY);
+        long started = System.nanoTime();
+        UserResourceTest.problem(given().get("/users/1").then(), 503).header("Retry-After", "2");
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertTrue(millis < 5_000, "read failed fast (" + millis + " ms)");
+        given().get("/q/health/ready").then().statusCode(503).body("status", equalTo("DOWN"));
+        given().get("/db").then().statusCode(200).body("read.up", equalTo(false)).body("write.up", equalTo(false));
+
+        PostgresPair.current.start(PostgresPair.PRIMARY);
+        PostgresPair.current.start(PostgresPair.REPLICA);
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (given().get("/q/health/ready").statusCode() != 200 && System.nanoTime() < deadline) {
+            sleep(200);
+        }
+        given().get("/q/health/ready").then().statusCode(200);
+        given().get("/users/1").then().statusCode(200);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static void waitUntilOnReplica(long id) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!ReplicationTest.onReplica(id)) {

@@ -15,8 +15,12 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -127,6 +131,30 @@ class UserResourceTest {
                 .post("/users").then(), 409)
                 .body("detail", containsString("email"));
         assertEquals(before, countOnPrimary());
+    }
+
+    @Test
+    void concurrentCreatesWithOneEmailWriteExactlyOneRow() throws Exception {
+        String email = uniqueEmail();
+        var pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Integer>> statuses = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                statuses.add(pool.submit(() -> given().contentType(ContentType.JSON)
+                        .body("{\"name\":\"Racer\",\"email\":\"" + email + "\"}")
+                        .post("/users").statusCode()));
+            }
+            List<Integer> codes = new ArrayList<>();
+            for (Future<Integer> status : statuses) {
+                codes.add(status.get(30, TimeUnit.SECONDS));
+            }
+            assertEquals(1, codes.stream().filter(c -> c == 201).count(), "one winner: " + codes);
+            assertEquals(7, codes.stream().filter(c -> c == 409).count(), "the others conflict: " + codes);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals("1", PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
+                "SELECT count(*) FROM users.app_user WHERE email = '" + email + "'"));
     }
 
     @Test
