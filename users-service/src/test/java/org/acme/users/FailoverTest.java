@@ -40,6 +40,7 @@ class FailoverTest {
                 .post("/users").then(), 503)
                 .header("Retry-After", "2");
         long millis = (System.nanoTime() - started) / 1_000_000;
+        System.out.printf("failover: write answered 503 %d ms after the primary stopped%n", millis);
         assertTrue(millis < 5_000, "write failed fast (" + millis + " ms), not a hang");
         UserResourceTest.problem(given().delete("/users/" + id).then(), 503);
 
@@ -51,6 +52,7 @@ class FailoverTest {
         given().get("/q/health/ready").then().statusCode(200);
 
         PostgresPair.current.start(PostgresPair.PRIMARY);
+        long restarted = System.nanoTime();
         String after = UserResourceTest.uniqueEmail();
         Response response = null;
         long deadline = System.nanoTime() + 15_000_000_000L;
@@ -63,6 +65,8 @@ class FailoverTest {
             Thread.sleep(200);
         }
         assertEquals(201, response.statusCode(), "writes resume after the primary restarts, without a service restart");
+        System.out.printf("failover: first write accepted %d ms after the primary was started again%n",
+                (System.nanoTime() - restarted) / 1_000_000);
         assertEquals("1", PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
                 "SELECT count(*) FROM users.app_user WHERE email = '" + after + "'"),
                 "the acknowledged write is there exactly once");
@@ -77,11 +81,13 @@ class FailoverTest {
         long started = System.nanoTime();
         given().get("/users/" + id).then().statusCode(200);
         long millis = (System.nanoTime() - started) / 1_000_000;
+        System.out.printf("failover: read served by the primary %d ms after the replica was killed%n", millis);
         assertTrue(millis < 5_000, "read served by the primary within seconds (" + millis + " ms)");
         given().get("/db").then().body("read.node", equalTo(PostgresPair.PRIMARY));
         UserResourceTest.create("Written while replica is down", UserResourceTest.uniqueEmail());
 
         PostgresPair.current.start(PostgresPair.REPLICA);
+        long replicaBack = System.nanoTime();
         // new connections go to the replica again once pooled primary connections are retired
         long deadline = System.nanoTime() + 45_000_000_000L;
         long later = UserResourceTest.create("After replica returns", UserResourceTest.uniqueEmail());
@@ -93,6 +99,8 @@ class FailoverTest {
             Thread.sleep(500);
         }
         given().get("/db").then().body("read.node", equalTo(PostgresPair.REPLICA));
+        System.out.printf("failover: reads back on the replica %d ms after it was started again%n",
+                (System.nanoTime() - replicaBack) / 1_000_000);
     }
 
     @Test
