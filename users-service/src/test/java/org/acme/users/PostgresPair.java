@@ -11,7 +11,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -134,7 +133,7 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
             builder.environment().putAll(env);
             Process process = builder.start();
             String output = new String(process.getInputStream().readAllBytes());
-            if (!process.waitFor(Duration.ofSeconds(90).toSeconds(), TimeUnit.SECONDS) || process.exitValue() != 0) {
+            if (!process.waitFor(90, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 throw new IllegalStateException("pg-node.sh " + String.join(" ", args) + " failed:\n" + output);
             }
         } catch (IOException e) {

@@ -4,7 +4,6 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
@@ -46,6 +45,7 @@ class UserResourceTest {
     static ValidatableResponse problem(ValidatableResponse response, int status) {
         return response.log().ifValidationFails().statusCode(status)
                 .contentType("application/problem+json")
+                .header("X-Served-By", "test-instance")
                 .body("status", equalTo(status))
                 .body("title", notNullValue())
                 .body("type", notNullValue());
@@ -158,7 +158,7 @@ class UserResourceTest {
     }
 
     @Test
-    void updateReplacesAndReadsItsOwnWriteFromThePrimary() {
+    void updateReplacesTheUserAndRejectsMissingOrInvalid() {
         long id = create("Before", uniqueEmail());
         String email = uniqueEmail();
         given().contentType(ContentType.JSON)
@@ -228,6 +228,5 @@ class UserResourceTest {
         for (String seed : List.of("ada@example.org", "alan@example.org", "grace@example.org")) {
             assertEquals(1, emails.stream().filter(seed::equals).count(), seed);
         }
-        given().queryParam("size", 100).get("/users").then().body("items.email", everyItem(notNullValue()));
     }
 }

@@ -45,6 +45,7 @@ public class SchemaMigrator {
         try (Connection connection = replicaSuperuser.get().getConnection();
                 Statement statement = connection.createStatement()) {
             connection.setAutoCommit(true);
+            // Flyway's init-sql (SET ROLE users_owner) ran on pooled connections: back to the superuser
             statement.execute("RESET ROLE");
             statement.execute("ALTER SUBSCRIPTION " + subscription + " REFRESH PUBLICATION");
         }
