@@ -21,6 +21,14 @@ SELECT format('CREATE DATABASE %I OWNER users_owner', :'db')
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"db" TO users_reader, haproxy_check;
 
+-- HAProxy's pgsql-check names no database, so PostgreSQL takes the role's name: an empty database of
+-- that name keeps the server log free of a FATAL line per check (several a second).
+SELECT 'CREATE DATABASE haproxy_check'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'haproxy_check')
+\gexec
+REVOKE ALL ON DATABASE haproxy_check FROM PUBLIC;
+GRANT CONNECT ON DATABASE haproxy_check TO haproxy_check;
+
 \connect :db
 -- PostgreSQL 15 no longer lets PUBLIC create in schema public; keep it that way.
 REVOKE ALL ON SCHEMA public FROM PUBLIC;

@@ -23,3 +23,6 @@ ALTER DEFAULT PRIVILEGES FOR ROLE users_owner IN SCHEMA users
 SELECT 'CREATE PUBLICATION users_pub FOR TABLES IN SCHEMA users'
  WHERE NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'users_pub')
 \gexec
+
+-- A service instance that hangs inside a transaction (SIGSTOP, a long GC) must not hold its locks for long.
+ALTER ROLE users_writer SET idle_in_transaction_session_timeout = '10s';

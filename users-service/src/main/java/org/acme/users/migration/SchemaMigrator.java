@@ -3,6 +3,7 @@ package org.acme.users.migration;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.agroal.DataSource;
 import io.quarkus.flyway.FlywayDataSource;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -29,6 +30,10 @@ public class SchemaMigrator {
     @ConfigProperty(name = "users.migration.enabled")
     boolean enabled;
 
+    /** The one-shot migrator (USERS_MIGRATE_ONLY=true) exits once the migrations are applied. */
+    @ConfigProperty(name = "users.migration.exit-when-done", defaultValue = "false")
+    boolean exitWhenDone;
+
     @ConfigProperty(name = "users.migration.subscription", defaultValue = "users_sub")
     String subscription;
 
@@ -51,5 +56,8 @@ public class SchemaMigrator {
         }
         LOG.infof("Migrations applied: %d on the replica, %d on the primary; subscription %s refreshed",
                 replicaApplied, primaryApplied, subscription);
+        if (exitWhenDone) {
+            Quarkus.asyncExit(0);
+        }
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
+import jakarta.inject.Inject;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.validation.Path;
@@ -18,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.acme.users.service.DatabaseNodes;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -25,6 +27,10 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+
+    @Inject
+    DatabaseNodes nodes;
+
     static final String RETRY_AFTER_SECONDS = "2";
     // 23505: unique_violation. 08xxx: connection exceptions. 57P0x: shutdown / cannot connect now. 53300: too many connections.
     private static final String UNIQUE_VIOLATION = "23505";
@@ -91,6 +97,7 @@ public class ProblemMappers {
         }
         if (databaseUnavailable(e)) {
             LOG.warnf("database unavailable for %s: %s", uri.getPath(), rootMessage(e));
+            nodes.dropIdleConnections(); // so the request after this one does not meet another dead connection
             return Response.fromResponse(problem(503, "database-unavailable", "Service Unavailable",
                     "the database node for this request is unreachable; retry later", uri, List.of()))
                     .header("Retry-After", RETRY_AFTER_SECONDS).build();
@@ -99,7 +106,11 @@ public class ProblemMappers {
         return problem(500, "about:blank", "Internal Server Error", "unexpected error", uri, List.of());
     }
 
-    static boolean databaseUnavailable(Throwable e) {
+    /**
+     * Connection-level failures: the node is unreachable, not the request wrong. A commit that fails on a dead
+     * connection arrives as a RollbackException with the I/O error among its suppressed exceptions.
+     */
+    public static boolean databaseUnavailable(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof ConnectException || t instanceof SocketTimeoutException) {
                 return true;
@@ -114,6 +125,11 @@ public class ProblemMappers {
             }
             if (t.getClass().getName().equals("org.hibernate.exception.JDBCConnectionException")) {
                 return true;
+            }
+            for (Throwable suppressed : t.getSuppressed()) {
+                if (databaseUnavailable(suppressed)) {
+                    return true;
+                }
             }
         }
         return false;

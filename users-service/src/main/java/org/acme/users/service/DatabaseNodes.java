@@ -34,6 +34,15 @@ public class DatabaseNodes {
         return probe(ReadWriteRouting.WRITE, write);
     }
 
+    /**
+     * After a connection failure the other idle connections of both pools most likely lead to the same dead
+     * node (or were cut by HAProxy): close them (asynchronously), so the next requests connect afresh.
+     */
+    public void dropIdleConnections() {
+        read.flush(AgroalDataSource.FlushMode.IDLE);
+        write.flush(AgroalDataSource.FlushMode.IDLE);
+    }
+
     private static Node probe(String name, AgroalDataSource dataSource) {
         try (Connection connection = dataSource.getConnection();
                 Statement statement = connection.createStatement();

@@ -1,0 +1,369 @@
+# The local runner (sourced by ./balance): every node of the topology as a process on 127.0.0.1,
+# configured by the same files the containers use (infra/balance/pg-node.sh + sql, haproxy/haproxy.cfg,
+# nginx/nginx.conf.template). Plain pidfiles, no daemon manager: each node is one process group we start,
+# signal and stop by PID. State, logs and secrets live under $BALANCE_HOME (default .balance/, ignored by git).
+#
+# Settings (environment):
+#   BALANCE_HOME         [.balance]  state directory
+#   BALANCE_INSTANCES    [3]         service instances; the last one is nginx's `backup`
+#   BALANCE_PORT_OFFSET  [0]         added to every port below (a second topology beside the first: tests)
+#   ports: nginx 8080, users-backend-N 8080+N, HAProxy write 5000 / read 5001 / stats 7000,
+#          service-db 15432, service-db-replica 15433 (5432 is left to a system PostgreSQL)
+#   BALANCE_JAVA_OPTS    [-XX:+UseSerialGC -Xms32m -Xmx128m]
+#   BALANCE_INSTANCES_MIGRATE [false]  true: every instance migrates at start, all at once (shows Flyway's lock);
+#                                      otherwise a one-shot migrator runs before the instances start
+#   PG_SUPERUSER_PASSWORD, USERS_*_PASSWORD: taken from the environment when set, otherwise generated once
+#                                      into $BALANCE_HOME/secrets.env
+
+BALANCE_HOME=$(mkdir -p "${BALANCE_HOME:-$root/.balance}" && cd "${BALANCE_HOME:-$root/.balance}" && pwd)
+instances=${BALANCE_INSTANCES:-3}
+offset=${BALANCE_PORT_OFFSET:-0}
+nginx_port=$((8080 + offset))
+write_port=$((5000 + offset))
+read_port=$((5001 + offset))
+stats_port=$((7000 + offset))
+primary_port=$((15432 + offset))
+replica_port=$((15433 + offset))
+jar=$root/users-service/target/quarkus-app/quarkus-run.jar
+run=$BALANCE_HOME/run
+logs_dir=$BALANCE_HOME/logs
+pg_node=$root/infra/balance/pg-node.sh
+secret_names=(PG_SUPERUSER_PASSWORD USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD)
+
+log() { printf 'balance: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+deps() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql-15)
+  command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+  command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
+  command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
+  for tool in curl unzip pgrep; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    missing=("${missing[@]/pgrep/procps}")
+    log "installing ${missing[*]}"
+    sudo_if_needed apt-get update -qq
+    # No system services are needed: the runner starts its own PostgreSQL, HAProxy and nginx on other ports.
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# ---- nodes ----------------------------------------------------------------------------------------
+nodes() {
+  echo service-db service-db-replica haproxy
+  for i in $(seq 1 "$instances"); do echo "users-backend-$i"; done
+  echo nginx
+}
+is_node() { nodes | tr ' ' '\n' | grep -qx -- "$1"; }
+instance_port() { echo $((8080 + offset + ${1#users-backend-})); }
+pg_dir() { echo "$BALANCE_HOME/pg/$1"; }
+
+pid_of() { # the main PID of a node, if it has one recorded
+  local file
+  case "$1" in
+    service-db|service-db-replica) file=$(pg_dir "$1")/postmaster.pid ;;
+    *) file=$run/$1.pid ;;
+  esac
+  [ -f "$file" ] && head -n 1 "$file"
+}
+state_of() { # up | frozen | down
+  local pid
+  pid=$(pid_of "$1" 2>/dev/null) || { echo down; return; }
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || { echo down; return; }
+  # field 3 of /proc/PID/stat: T = stopped (SIGSTOP), Z = zombie
+  case "$(cut -d' ' -f3 "/proc/$pid/stat")" in
+    T) echo frozen ;;
+    Z) echo down ;;
+    *) echo up ;;
+  esac
+}
+node_pids() { # the main PID and its children: a frozen PostgreSQL or nginx must not answer from a child
+  local pid
+  pid=$(pid_of "$1" 2>/dev/null) || return 0
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  echo "$pid" $(pgrep -P "$pid" || true)
+}
+address_of() {
+  case "$1" in
+    service-db) echo "127.0.0.1:$primary_port" ;;
+    service-db-replica) echo "127.0.0.1:$replica_port" ;;
+    haproxy) echo "127.0.0.1:$write_port (write) 127.0.0.1:$read_port (read) 127.0.0.1:$stats_port (stats)" ;;
+    nginx) echo "127.0.0.1:$nginx_port" ;;
+    users-backend-*) echo "127.0.0.1:$(instance_port "$1")" ;;
+  esac
+}
+
+load_secrets() {
+  local file=$BALANCE_HOME/secrets.env name
+  if [ ! -f "$file" ]; then
+    (umask 077; for name in "${secret_names[@]}"; do
+      echo "$name=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"; done > "$file")
+  fi
+  # values already in the environment win over the generated ones
+  while IFS='=' read -r name value; do
+    [ -n "${!name:-}" ] || export "$name=$value"
+  done < "$file"
+}
+
+# Start a process in its own session, detached from our terminal and pipes, and record its PID.
+spawn() { # spawn NAME COMMAND...
+  local name=$1; shift
+  mkdir -p "$run" "$logs_dir"
+  nohup setsid "$@" </dev/null >>"$logs_dir/$name.log" 2>&1 &
+  echo $! > "$run/$name.pid"
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local seconds=$1 what=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "$what: not ready after ${seconds}s (see ./balance logs)"
+    sleep 0.2
+  done
+}
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+haproxy_csv() { curl -fsS --max-time 2 "http://127.0.0.1:$stats_port/;csv"; }
+haproxy_sees_up() { haproxy_csv | grep -q "^write,service-db,.*,UP,"; haproxy_csv | grep -q "^read,service-db-replica,.*,UP,"; }
+
+start_db() { # start_db NODE: create and bootstrap on first use, then start
+  local node=$1 dir port
+  dir=$(pg_dir "$node")
+  [ "$node" = service-db ] && port=$primary_port || port=$replica_port
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$BALANCE_HOME/pg"
+    # the postgres account (when we run as root) must reach the data directory
+    chmod 755 "$BALANCE_HOME" "$BALANCE_HOME/pg"
+    "$pg_node" init "$dir" "$port" "$node"
+  fi
+  [ "$(state_of "$node")" = down ] && "$pg_node" start "$dir"
+  if [ ! -f "$dir/.bootstrapped" ]; then
+    if [ "$node" = service-db ]; then
+      "$pg_node" bootstrap "$dir" primary
+    else
+      [ "$(state_of service-db)" = up ] || start_db service-db
+      USERS_PRIMARY_PORT=$primary_port "$pg_node" bootstrap "$dir" replica
+    fi
+    touch "$dir/.bootstrapped"
+  fi
+}
+
+start_haproxy() {
+  HAPROXY_WRITE_BIND=127.0.0.1:$write_port HAPROXY_READ_BIND=127.0.0.1:$read_port \
+  HAPROXY_STATS_BIND=127.0.0.1:$stats_port SERVICE_DB_ADDR=127.0.0.1:$primary_port \
+  SERVICE_DB_REPLICA_ADDR=127.0.0.1:$replica_port \
+    spawn haproxy haproxy -db -f "$root/haproxy/haproxy.cfg"
+  wait_for 10 haproxy http_ok "http://127.0.0.1:$stats_port/"
+}
+
+service_env() { # the environment every service process gets
+  echo USERS_WRITE_JDBC_URL="jdbc:postgresql://127.0.0.1:$write_port/users" \
+       USERS_READ_JDBC_URL="jdbc:postgresql://127.0.0.1:$read_port/users" \
+       USERS_WRITER_PASSWORD="$USERS_WRITER_PASSWORD" USERS_READER_PASSWORD="$USERS_READER_PASSWORD"
+}
+migrator_env() { # only the migrator holds the owner's and the superuser's credentials
+  echo USERS_MIGRATE=true USERS_OWNER_PASSWORD="$USERS_OWNER_PASSWORD" \
+       PG_SUPERUSER_PASSWORD="$PG_SUPERUSER_PASSWORD" \
+       USERS_MIGRATE_REPLICA_JDBC_URL="jdbc:postgresql://127.0.0.1:$replica_port/users"
+}
+
+start_instance() {
+  local node=$1 extra=()
+  [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] && read -ra extra <<<"$(migrator_env)"
+  # shellcheck disable=SC2046 # the env lists are word lists by construction (no spaces in values)
+  spawn "$node" env $(service_env) "${extra[@]}" USERS_INSTANCE_NAME="$node" USERS_HTTP_PORT="$(instance_port "$node")" \
+    java ${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m} -jar "$jar"
+}
+
+migrate() { # the single migrator: a one-shot run of the service that applies migrations and exits
+  log "migrating (replica schema, primary schema + data, REFRESH PUBLICATION)"
+  mkdir -p "$logs_dir"
+  # shellcheck disable=SC2046
+  env $(service_env) $(migrator_env) USERS_MIGRATE_ONLY=true USERS_INSTANCE_NAME=migrator USERS_HTTP_PORT=0 \
+    java ${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m} -jar "$jar" </dev/null >>"$logs_dir/migrator.log" 2>&1 \
+    || die "migrator failed (./balance logs migrator)"
+}
+
+backends() { # backends primary|backup: the instances' addresses for nginx's upstream
+  local i
+  if [ "$1" = backup ]; then echo "127.0.0.1:$(instance_port "users-backend-$instances")"; return; fi
+  for i in $(seq 1 $((instances - 1))); do printf '127.0.0.1:%s ' "$(instance_port "users-backend-$i")"; done
+}
+
+start_nginx() {
+  local conf=$BALANCE_HOME/nginx/nginx.conf
+  mkdir -p "$BALANCE_HOME/nginx" "$logs_dir"
+  USERS_BACKENDS=$(backends primary) USERS_BACKUP_BACKENDS=$(backends backup) NGINX_LISTEN=127.0.0.1:$nginx_port \
+  NGINX_STATE=$BALANCE_HOME/nginx NGINX_ACCESS_LOG=$logs_dir/nginx-access.log NGINX_ERROR_LOG=$logs_dir/nginx.log \
+    "$root/nginx/render.sh" "$conf"
+  # nginx's workers drop root: let them use their temporary directories
+  [ "$(id -u)" = 0 ] && chown -R nobody "$BALANCE_HOME/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
+  spawn nginx nginx -c "$conf"
+  # nginx writes its own pid file (the master); prefer it over the wrapper's
+  wait_for 10 nginx test -s "$BALANCE_HOME/nginx/nginx.pid"
+  cp "$BALANCE_HOME/nginx/nginx.pid" "$run/nginx.pid"
+}
+
+build_if_needed() {
+  if [ ! -f "$jar" ] || [ -n "$(find users-service/src users-service/pom.xml pom.xml -newer "$jar" -print -quit)" ]; then
+    log "building users-service"
+    ./mvnw -B -q -pl users-service package -DskipTests
+  fi
+}
+
+start_node() {
+  local node=$1
+  is_node "$node" || die "unknown node $node (nodes: $(nodes | tr '\n' ' '))"
+  case "$(state_of "$node")" in
+    up) return 0 ;;
+    frozen) die "$node is frozen: ./balance thaw $node" ;;
+  esac
+  load_secrets
+  case "$node" in
+    service-db|service-db-replica) start_db "$node" ;;
+    haproxy) start_haproxy ;;
+    nginx) start_nginx ;;
+    users-backend-*)
+      start_instance "$node"
+      wait_for 90 "$node" http_ok "http://127.0.0.1:$(instance_port "$node")/q/health/ready" ;;
+  esac
+  log "$node up"
+}
+
+up() {
+  deps
+  build_if_needed
+  load_secrets
+  local node started=()
+  for node in service-db service-db-replica haproxy; do start_node "$node"; done
+  wait_for 15 "HAProxy's view of both database nodes" haproxy_sees_up
+  [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] || [ -f "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")" ] || {
+    migrate; rm -f "$BALANCE_HOME"/.migrated-*; touch "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")"; }
+  # the instances start together (the JVMs warm up in parallel), then each must become ready
+  for node in $(nodes); do
+    case "$node" in users-backend-*) [ "$(state_of "$node")" = down ] && { start_instance "$node"; started+=("$node"); } ;; esac
+  done
+  for node in "${started[@]}"; do
+    wait_for 120 "$node" http_ok "http://127.0.0.1:$(instance_port "$node")/q/health/ready"
+    log "$node up"
+  done
+  start_node nginx
+  wait_for 15 "nginx" http_ok "http://127.0.0.1:$nginx_port/host"
+  cat >&2 <<EOF
+balance: the topology is up
+  API (nginx)          http://127.0.0.1:$nginx_port/users   (try /host, /db, /q/swagger-ui)
+  HAProxy stats        http://127.0.0.1:$stats_port/
+  instances            $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(instance_port "users-backend-$i")"; done)
+  databases            service-db 127.0.0.1:$primary_port, service-db-replica 127.0.0.1:$replica_port
+  ./balance status | logs NODE | kill NODE | freeze NODE | thaw NODE | start NODE | demo list | down
+EOF
+}
+
+stop_node() {
+  local node=$1 pid
+  is_node "$node" || die "unknown node $node"
+  [ "$(state_of "$node")" = frozen ] && signal_node "$node" CONT
+  case "$node" in
+    service-db|service-db-replica)
+      [ "$(state_of "$node")" = down ] || "$pg_node" stop "$(pg_dir "$node")" ;;
+    *)
+      pid=$(pid_of "$node" 2>/dev/null) || true
+      if [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; then
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+      rm -f "$run/$node.pid" ;;
+  esac
+}
+
+kill_node() {
+  local node=$1
+  is_node "$node" || die "unknown node $node"
+  case "$node" in
+    service-db|service-db-replica) "$pg_node" kill "$(pg_dir "$node")" ;;
+    *) local pids; pids=$(node_pids "$node")
+       # shellcheck disable=SC2086
+       [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null || true; while kill -0 $pids 2>/dev/null; do sleep 0.05; done; } ;;
+  esac
+  log "$node killed"
+}
+
+signal_node() { # signal_node NODE STOP|CONT
+  local node=$1 signal=$2 pids
+  is_node "$node" || die "unknown node $node"
+  pids=$(node_pids "$node")
+  [ -n "$pids" ] || die "$node is not running"
+  # shellcheck disable=SC2086
+  kill -"$signal" $pids
+  log "$node $([ "$signal" = STOP ] && echo frozen || echo thawed)"
+}
+
+down() {
+  local node
+  for node in $(nodes | tr ' ' '\n' | tac); do stop_node "$node"; done
+  if [ "${1:-}" = -v ]; then rm -rf "$BALANCE_HOME"; log "stopped; data, logs and secrets deleted"; else log "stopped (data kept; down -v deletes it)"; fi
+}
+
+status() {
+  local node
+  printf '%-20s %-8s %-7s %s\n' NODE PID STATE ADDRESS
+  for node in $(nodes); do
+    printf '%-20s %-8s %-7s %s\n' "$node" "$(pid_of "$node" 2>/dev/null || echo -)" "$(state_of "$node")" "$(address_of "$node")"
+  done
+  echo
+  echo "HAProxy's view (http://127.0.0.1:$stats_port/):"
+  haproxy_csv 2>/dev/null | awk -F, '$1 ~ /^(write|read)$/ && $2 !~ /^(FRONTEND|BACKEND)$/ {
+      printf "  %-6s %-20s %-6s %-5s check %s %sms\n", $1, $2, $18, ($21 == 1 ? "backup" : ""), $37, $39 }' \
+    || echo "  (haproxy is not answering)"
+  echo
+  local access=$logs_dir/nginx-access.log
+  echo "nginx's view (last 100 requests in $access):"
+  if [ -s "$access" ]; then
+    tail -n 100 "$access" | sed -nE 's/.*" ([0-9]{3}) .* served_by=([^ ]*)$/\2 \1/p' | sort | uniq -c |
+      awk '{ printf "  %-20s status %s: %d\n", ($2 == "-" ? "(nginx itself)" : $2), $3, $1 }'
+    grep -h "temporarily disabled\|no live upstreams" "$logs_dir/nginx.log" 2>/dev/null | tail -n 3 |
+      sed -E 's/^([0-9/]+ [0-9:]+) .*\] [^ ]+ (.*) while .*upstream: "([^"]*)".*/  recent: \1 \2 \3/' || true
+  else
+    echo "  (no requests yet)"
+  fi
+  echo
+  echo "Replication (publication users_pub on service-db -> subscription users_sub on service-db-replica):"
+  if [ "$(state_of service-db)" = up ]; then
+    node_psql service-db -d users -At -c \
+      "SELECT 'walsender ' || application_name || ' ' || state || ', lag ' ||
+              pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)) || ', replay_lag ' || coalesce(replay_lag::text, '0')
+         FROM pg_stat_replication" 2>/dev/null | sed 's/^/  /' | grep . || echo "  no subscriber connected"
+  else
+    echo "  service-db is $(state_of service-db)"
+  fi
+}
+
+node_psql() { # node_psql NODE ARGS...
+  case "$1" in service-db|service-db-replica) ;; *) die "psql: service-db or service-db-replica" ;; esac
+  "$pg_node" psql "$(pg_dir "$1")" "${@:2}"
+}
+
+logs() {
+  local node=$1 file
+  case "$node" in
+    service-db|service-db-replica) file=$(pg_dir "$node")/server.log ;;
+    *) file=$logs_dir/$node.log ;;
+  esac
+  [ -f "$file" ] || die "no log for $node ($file)"
+  if [ "${2:-}" = -f ]; then tail -n 50 -f "$file"; else tail -n 200 "$file"; fi
+}
+
+demo_scenarios="failover-replica freeze-replica failover-primary kill-service freeze-service"
+demo() {
+  local scenario=$1 classes=$root/topology-tests/target/classes
+  if [ "$scenario" = list ] || ! grep -qw -- "$scenario" <<<"$demo_scenarios"; then
+    echo "scenarios: $demo_scenarios (the topology must be up: ./balance up)"; [ "$scenario" = list ]; return
+  fi
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$nginx_port/host")" = 200 ] || die "the topology is not up: ./balance up"
+  [ -d "$classes" ] || ./mvnw -B -q -pl topology-tests test-compile
+  mkdir -p "$BALANCE_HOME/timelines"
+  java -cp "$classes" org.acme.balance.load.FailoverDemo "$scenario" "$BALANCE_HOME/timelines"
+}

@@ -1,0 +1,123 @@
+package org.acme.balance.load;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The local runner, {@code ./balance}, driven from Java: the tests and the demos use the commands a person types. */
+public final class Balance {
+
+    public static final String PRIMARY = "service-db";
+    public static final String REPLICA = "service-db-replica";
+
+    private final Path root;
+    private final Map<String, String> env = new HashMap<>();
+    private final int portOffset;
+
+    /**
+     * @param home       the runner's state directory (BALANCE_HOME)
+     * @param portOffset added to every default port, so a test topology never meets a developer's
+     * @param extraEnv   further runner settings (BALANCE_INSTANCES_MIGRATE, ...)
+     */
+    public Balance(Path root, Path home, int portOffset, Map<String, String> extraEnv) {
+        this.root = root.toAbsolutePath().normalize();
+        this.portOffset = portOffset;
+        env.put("BALANCE_HOME", home.toAbsolutePath().toString());
+        env.put("BALANCE_PORT_OFFSET", String.valueOf(portOffset));
+        env.putAll(extraEnv);
+    }
+
+    /** The topology a person started with {@code ./balance up} from ROOT (the demos). */
+    public static Balance ofUser(Path root) {
+        String home = System.getenv().getOrDefault("BALANCE_HOME", root.resolve(".balance").toString());
+        int offset = Integer.parseInt(System.getenv().getOrDefault("BALANCE_PORT_OFFSET", "0"));
+        return new Balance(root, Path.of(home), offset, Map.of());
+    }
+
+    /** Runs {@code ./balance ARGS...}, returns its standard output; fails with the whole output when it fails. */
+    public String run(String... args) {
+        List<String> command = new ArrayList<>(List.of("bash", root.resolve("balance").toString()));
+        command.addAll(List.of(args));
+        try {
+            Path output = Files.createTempFile("balance-", ".out");
+            Path errors = Files.createTempFile("balance-", ".err");
+            try {
+                ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile())
+                        .redirectOutput(output.toFile()).redirectError(errors.toFile());
+                builder.environment().putAll(env);
+                Process process = builder.start();
+                if (!process.waitFor(300, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException("./balance " + String.join(" ", args) + " did not finish in 300 s");
+                }
+                String out = Files.readString(output);
+                if (process.exitValue() != 0) {
+                    throw new IllegalStateException("./balance " + String.join(" ", args) + " failed ("
+                            + process.exitValue() + "):\n" + out + Files.readString(errors));
+                }
+                return out;
+            } finally {
+                Files.deleteIfExists(output);
+                Files.deleteIfExists(errors);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void up() {
+        run("up");
+    }
+
+    public void down(boolean deleteData) {
+        if (deleteData) {
+            run("down", "-v");
+        } else {
+            run("down");
+        }
+    }
+
+    public void kill(String node) {
+        run("kill", node);
+    }
+
+    public void freeze(String node) {
+        run("freeze", node);
+    }
+
+    public void thaw(String node) {
+        run("thaw", node);
+    }
+
+    public void start(String node) {
+        run("start", node);
+    }
+
+    /** The first column of the query's rows, one line each, run by the superuser on NODE in database users. */
+    public String psql(String node, String sql) {
+        return run("psql", node, "-d", "users", "-At", "-c", sql).strip();
+    }
+
+    /** The public entry point: nginx. */
+    public URI api(String path) {
+        return URI.create("http://127.0.0.1:" + (8080 + portOffset) + path);
+    }
+
+    /** One service instance directly, bypassing nginx. */
+    public URI instance(int number, String path) {
+        return URI.create("http://127.0.0.1:" + (8080 + portOffset + number) + path);
+    }
+
+    public Path root() {
+        return root;
+    }
+}

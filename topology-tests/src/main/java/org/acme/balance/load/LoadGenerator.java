@@ -1,0 +1,205 @@
+package org.acme.balance.load;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A bounded, closed-loop load through nginx: READERS + WRITERS clients, each sending one request at a time with
+ * a short pause, until stopped. Readers GET users known to be on the replica; writers create users with unique
+ * emails. Separate clients, so a slow write (primary down) never holds back the reads being measured. Every response is recorded with its time, status and the instance that served it;
+ * a separate probe asks /db which database node serves reads, ten times a second.
+ */
+public final class LoadGenerator implements AutoCloseable {
+
+    /** One request. Times are milliseconds since the run started; status 0 = no HTTP answer (see error). */
+    public record Sample(double startMs, double endMs, String method, int status, String servedBy, String error,
+            boolean problemJson, boolean retryAfter, String email, long id) {
+
+        public boolean isGet() {
+            return "GET".equals(method);
+        }
+
+        public double latencyMs() {
+            return endMs - startMs;
+        }
+    }
+
+    /** What /db said at one moment: which node the instance's read datasource reached. */
+    public record Probe(double atMs, String servedBy, String readNode) {
+    }
+
+    static final int READERS = 4;
+    static final int WRITERS = 2;
+    static final Duration PAUSE = Duration.ofMillis(15);
+    /** A request is a hang, not a slow answer, past this: far beyond nginx's own bounds. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
+    private static final Pattern READ_NODE = Pattern.compile("\"read\":\\{[^}]*\"node\":\"([^\"]+)\"");
+
+    private final Balance balance;
+    private final List<Long> knownIds;
+    private final String emailPrefix;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+    private final List<Probe> probes = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicInteger sequence = new AtomicInteger();
+    private final ExecutorService pool = Executors.newFixedThreadPool(READERS + WRITERS + 1);
+    private volatile boolean running;
+    private long startNanos;
+
+    /**
+     * @param knownIds    users already replicated: a GET of one of them must answer 200
+     * @param emailPrefix every user this run creates has an email starting with it
+     */
+    public LoadGenerator(Balance balance, List<Long> knownIds, String emailPrefix) {
+        this.balance = balance;
+        this.knownIds = List.copyOf(knownIds);
+        this.emailPrefix = emailPrefix;
+    }
+
+    public void start() {
+        running = true;
+        startNanos = System.nanoTime();
+        for (int reader = 0; reader < READERS; reader++) {
+            Random random = new Random(reader);
+            pool.execute(() -> {
+                while (running) {
+                    get(knownIds.get(random.nextInt(knownIds.size())));
+                    pause(PAUSE.toMillis());
+                }
+            });
+        }
+        for (int writer = 0; writer < WRITERS; writer++) {
+            pool.execute(() -> {
+                while (running) {
+                    create();
+                    pause(PAUSE.toMillis());
+                }
+            });
+        }
+        pool.execute(() -> {
+            while (running) {
+                probe();
+                pause(100);
+            }
+        });
+    }
+
+    /** Stops the clients and waits for the requests in flight (bounded by the request timeout). */
+    public void stop() {
+        running = false;
+        pool.shutdown();
+        try {
+            pool.awaitTermination(REQUEST_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public double nowMs() {
+        return (System.nanoTime() - startNanos) / 1e6;
+    }
+
+    public List<Sample> samples() {
+        synchronized (samples) {
+            return List.copyOf(samples);
+        }
+    }
+
+    public List<Probe> probes() {
+        synchronized (probes) {
+            return List.copyOf(probes);
+        }
+    }
+
+    private void get(long id) {
+        send("GET", HttpRequest.newBuilder(balance.api("/users/" + id)).GET(), null);
+    }
+
+    private void create() {
+        int n = sequence.incrementAndGet();
+        String email = emailPrefix + n + "@load.test";
+        String body = "{\"name\":\"Load " + n + "\",\"email\":\"" + email + "\"}";
+        send("POST", HttpRequest.newBuilder(balance.api("/users")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)), email);
+    }
+
+    private void send(String method, HttpRequest.Builder request, String email) {
+        double start = nowMs();
+        try {
+            HttpResponse<String> response = http.send(request.timeout(REQUEST_TIMEOUT).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            long id = response.headers().firstValue("Location")
+                    .map(location -> Long.parseLong(location.substring(location.lastIndexOf('/') + 1))).orElse(0L);
+            samples.add(new Sample(start, nowMs(), method, response.statusCode(),
+                    response.headers().firstValue("X-Served-By").orElse("-"), null,
+                    response.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"),
+                    response.headers().firstValue("Retry-After").isPresent(), email, id));
+        } catch (Exception e) {
+            samples.add(new Sample(start, nowMs(), method, 0, "-", e.getClass().getSimpleName(), false, false, email, 0));
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void probe() {
+        double at = nowMs();
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(balance.api("/db"))
+                    .timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+            Matcher node = READ_NODE.matcher(response.body());
+            probes.add(new Probe(at, response.headers().firstValue("X-Served-By").orElse("-"),
+                    node.find() ? node.group(1) : "down"));
+        } catch (Exception e) {
+            probes.add(new Probe(at, "-", "error"));
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Creates COUNT users through nginx before a run and returns their ids: the reads of the run. */
+    public static List<Long> seedUsers(Balance balance, String emailPrefix, int count) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(balance.api("/users"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"name\":\"Known " + i + "\",\"email\":\"" + emailPrefix + "known" + i + "@load.test\"}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 201) {
+                throw new IllegalStateException("seeding a user: " + response.statusCode() + " " + response.body());
+            }
+            String location = response.headers().firstValue("Location").orElseThrow();
+            ids.add(Long.parseLong(location.substring(location.lastIndexOf('/') + 1)));
+        }
+        return ids;
+    }
+
+    @Override
+    public void close() {
+        if (running) {
+            stop();
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package org.acme.balance.load;
+
+/**
+ * The failures of DESIGN.md's failure contract, each applied to one node under load and then undone:
+ * the node fails at {@code failAtS}, recovers at {@code recoverAtS}, the load stops at {@code endS}.
+ */
+public enum Scenario {
+
+    FAILOVER_REPLICA("failover-replica", Balance.REPLICA, Failure.KILL, 3, 10, 18),
+    FREEZE_REPLICA("freeze-replica", Balance.REPLICA, Failure.FREEZE, 3, 10, 18),
+    FAILOVER_PRIMARY("failover-primary", Balance.PRIMARY, Failure.KILL, 3, 10, 18),
+    KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 22),
+    FREEZE_SERVICE("freeze-service", "users-backend-2", Failure.FREEZE, 3, 10, 20);
+
+    /** Killed = SIGKILL, started again; frozen = SIGSTOP, then SIGCONT. */
+    public enum Failure {
+        KILL("kill", "start"),
+        FREEZE("freeze", "thaw");
+
+        final String command;
+        final String recovery;
+
+        Failure(String command, String recovery) {
+            this.command = command;
+            this.recovery = recovery;
+        }
+    }
+
+    public final String id;
+    public final String node;
+    public final Failure failure;
+    public final int failAtS;
+    public final int recoverAtS;
+    public final int endS;
+
+    Scenario(String id, String node, Failure failure, int failAtS, int recoverAtS, int endS) {
+        this.id = id;
+        this.node = node;
+        this.failure = failure;
+        this.failAtS = failAtS;
+        this.recoverAtS = recoverAtS;
+        this.endS = endS;
+    }
+
+    public boolean hitsReplica() {
+        return Balance.REPLICA.equals(node);
+    }
+
+    public boolean hitsPrimary() {
+        return Balance.PRIMARY.equals(node);
+    }
+
+    public boolean hitsServiceInstance() {
+        return node.startsWith("users-backend-");
+    }
+
+    public static Scenario byId(String id) {
+        for (Scenario scenario : values()) {
+            if (scenario.id.equals(id)) {
+                return scenario;
+            }
+        }
+        throw new IllegalArgumentException("unknown scenario " + id);
+    }
+}

@@ -1,0 +1,307 @@
+package org.acme.balance.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.acme.balance.load.LoadGenerator.Probe;
+import org.acme.balance.load.LoadGenerator.Sample;
+
+/**
+ * One scenario, run: load through nginx, the failure and the recovery at fixed times, then what the primary
+ * and the replica hold. The measurements the tests assert and the demos print, the timeline CSV and its chart.
+ */
+public final class ScenarioRun {
+
+    /** A moment of the run: a command given to the runner, when it was given and when it returned. */
+    public record Event(String label, double atMs, double doneMs) {
+    }
+
+    static final double BUCKET_MS = 500;
+    static final int KNOWN_USERS = 20;
+
+    public final Scenario scenario;
+    public final List<Sample> samples;
+    public final List<Probe> probes;
+    public final List<Event> events;
+    /** email -> id of every user of this run in the primary, after the run. */
+    public final Map<String, Long> storedOnPrimary;
+    /** How many of them the replica holds once replication caught up (or gave up waiting). */
+    public final long storedOnReplica;
+
+    private ScenarioRun(Scenario scenario, List<Sample> samples, List<Probe> probes, List<Event> events,
+            Map<String, Long> storedOnPrimary, long storedOnReplica) {
+        this.scenario = scenario;
+        this.samples = samples;
+        this.probes = probes;
+        this.events = events;
+        this.storedOnPrimary = storedOnPrimary;
+        this.storedOnReplica = storedOnReplica;
+    }
+
+    public static ScenarioRun execute(Balance balance, Scenario scenario) throws Exception {
+        String prefix = scenario.id + "-" + System.currentTimeMillis() + "-";
+        List<Long> known = LoadGenerator.seedUsers(balance, prefix, KNOWN_USERS);
+        awaitOnReplica(balance, prefix, KNOWN_USERS, 30);
+
+        List<Event> events = new ArrayList<>();
+        LoadGenerator load = new LoadGenerator(balance, known, prefix);
+        try (load) {
+            load.start();
+            sleepUntil(load, scenario.failAtS * 1000.0);
+            events.add(command(balance, load, scenario.failure.command, scenario.node));
+            sleepUntil(load, scenario.recoverAtS * 1000.0);
+            events.add(command(balance, load, scenario.failure.recovery, scenario.node));
+            sleepUntil(load, scenario.endS * 1000.0);
+            load.stop();
+        } finally {
+            // never leave a node dead or frozen for the next scenario, even when this one failed half-way
+            if (scenario.failure == Scenario.Failure.FREEZE) {
+                ignoreFailure(() -> balance.thaw(scenario.node));
+            }
+            ignoreFailure(() -> balance.start(scenario.node));
+        }
+
+        Map<String, Long> stored = new HashMap<>();
+        for (String row : balance.psql(Balance.PRIMARY,
+                "SELECT email || ' ' || id FROM users.app_user WHERE email LIKE '" + prefix + "%'").split("\n")) {
+            if (!row.isBlank()) {
+                String[] parts = row.split(" ");
+                if (stored.put(parts[0], Long.parseLong(parts[1])) != null) {
+                    throw new IllegalStateException("email stored twice: " + parts[0]);
+                }
+            }
+        }
+        long onReplica = awaitOnReplica(balance, prefix, stored.size(), 30);
+        return new ScenarioRun(scenario, load.samples(), load.probes(), List.copyOf(events), stored, onReplica);
+    }
+
+    // ---- measurements ------------------------------------------------------------------------
+
+    public List<Sample> gets() {
+        return select(Sample::isGet);
+    }
+
+    public List<Sample> posts() {
+        return select(s -> !s.isGet());
+    }
+
+    /** GETs that did not answer 200: the reads of known users must never fail. */
+    public List<Sample> failedGets() {
+        return select(s -> s.isGet() && s.status() != 200);
+    }
+
+    /** Statuses of the POSTs, 0 for no HTTP answer at all. */
+    public Map<Integer, Long> postStatuses() {
+        return posts().stream().collect(Collectors.groupingBy(Sample::status, TreeMap::new, Collectors.counting()));
+    }
+
+    /** Acknowledged (201) creates whose row is not in the primary with the id the client was given. */
+    public List<Sample> lostAcknowledgedWrites() {
+        return select(s -> s.status() == 201 && !Long.valueOf(s.id()).equals(storedOnPrimary.get(s.email())));
+    }
+
+    /** Creates the client never saw succeed but that are stored anyway (a commit whose answer was lost). */
+    public long unacknowledgedButStored() {
+        return posts().stream().filter(s -> s.status() != 201 && storedOnPrimary.containsKey(s.email())).count();
+    }
+
+    public double maxLatencyMs(Predicate<Sample> which) {
+        return samples.stream().filter(which).mapToDouble(Sample::latencyMs).max().orElse(0);
+    }
+
+    /** The longest time without a successful GET completing, from the failure on: how long reads stalled. */
+    public double readStallMs() {
+        double failAt = events.get(0).atMs();
+        double last = failAt;
+        double longest = 0;
+        List<Double> ends = gets().stream().filter(s -> s.status() == 200 && s.endMs() >= failAt)
+                .map(Sample::endMs).sorted().toList();
+        for (double end : ends) {
+            longest = Math.max(longest, end - last);
+            last = end;
+        }
+        return longest;
+    }
+
+    /** From the failure to the first /db answer that shows reads served by NODE; -1 if none did. */
+    public double firstReadsOnAfterFailureMs(String node) {
+        double failAt = events.get(0).atMs();
+        return probes.stream().filter(p -> p.atMs() >= failAt && node.equals(p.readNode()))
+                .mapToDouble(p -> p.atMs() - failAt).min().orElse(-1);
+    }
+
+    /**
+     * From the recovery command returning (the node accepts connections again) to the last /db answer that did
+     * not show the replica: after this moment every instance reads from the replica again.
+     */
+    public double readsBackOnReplicaMs() {
+        double recovered = events.get(1).doneMs();
+        return probes.stream().filter(p -> p.atMs() >= recovered && !Balance.REPLICA.equals(p.readNode()))
+                .mapToDouble(p -> p.atMs() - recovered).max().orElse(0);
+    }
+
+    /** From the failure to the first write answered 503; -1 if none. */
+    public double firstWrite503Ms() {
+        double failAt = events.get(0).atMs();
+        return posts().stream().filter(s -> s.status() == 503 && s.startMs() >= failAt)
+                .mapToDouble(s -> s.endMs() - failAt).min().orElse(-1);
+    }
+
+    /** From the recovery command returning to the first write that was accepted after it; -1 if none. */
+    public double writesResumedMs() {
+        double recovered = events.get(1).doneMs();
+        return posts().stream().filter(s -> s.status() == 201 && s.startMs() >= recovered)
+                .mapToDouble(s -> s.endMs() - recovered).min().orElse(-1);
+    }
+
+    /** Requests each instance served (X-Served-By) between two moments of the run. */
+    public Map<String, Long> servedBy(double fromMs, double toMs) {
+        return samples.stream().filter(s -> s.status() > 0 && s.startMs() >= fromMs && s.startMs() < toMs)
+                .collect(Collectors.groupingBy(Sample::servedBy, TreeMap::new, Collectors.counting()));
+    }
+
+    public String summary() {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%s: %d requests (%d GET, %d POST) in %d s; failed GETs %d; POST statuses %s;"
+                + " longest GET %.0f ms; longest POST %.0f ms; read stall %.0f ms",
+                scenario.id, samples.size(), gets().size(), posts().size(), scenario.endS, failedGets().size(),
+                postStatuses(), maxLatencyMs(Sample::isGet), maxLatencyMs(s -> !s.isGet()), readStallMs()));
+        if (scenario.hitsReplica()) {
+            out.append(String.format(Locale.ROOT, "; reads on the primary %.0f ms after the failure; all reads back on"
+                    + " the replica %.0f ms after it returned", firstReadsOnAfterFailureMs(Balance.PRIMARY),
+                    readsBackOnReplicaMs()));
+        }
+        if (scenario.hitsPrimary()) {
+            out.append(String.format(Locale.ROOT, "; first write 503 %.0f ms after the kill; writes accepted again %.0f ms"
+                    + " after the primary was up", firstWrite503Ms(), writesResumedMs()));
+        }
+        out.append(String.format(Locale.ROOT, "; acknowledged writes lost %d; stored %d on the primary, %d on the replica;"
+                + " unacknowledged but stored %d", lostAcknowledgedWrites().size(), storedOnPrimary.size(),
+                storedOnReplica, unacknowledgedButStored()));
+        events.forEach(e -> out.append(String.format(Locale.ROOT, "; [%.1f s] %s (%.0f ms)", e.atMs() / 1000,
+                e.label(), e.doneMs() - e.atMs())));
+        return out.toString();
+    }
+
+    // ---- timeline ----------------------------------------------------------------------------
+
+    /**
+     * Writes DIR/ID.csv (per half second: requests/s by outcome and by instance, share of reads on the replica),
+     * DIR/ID-events.csv, DIR/ID-requests.csv (every request) and, when gnuplot is there, DIR/ID.png.
+     */
+    public Path writeTimeline(Path dir, Path chartScript) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        List<String> instances = List.of("users-backend-1", "users-backend-2", "users-backend-3");
+        int buckets = (int) Math.ceil(scenario.endS * 1000 / BUCKET_MS) + 1;
+        double perSecond = 1000 / BUCKET_MS;
+        StringBuilder csv = new StringBuilder("t_s,get_ok,get_failed,post_ok,post_503,post_failed,"
+                + String.join(",", instances) + ",reads_on_replica_pct\n");
+        for (int b = 0; b < buckets; b++) {
+            double from = b * BUCKET_MS;
+            double to = from + BUCKET_MS;
+            List<Sample> in = samples.stream().filter(s -> s.endMs() >= from && s.endMs() < to).toList();
+            List<Probe> probed = probes.stream().filter(p -> p.atMs() >= from && p.atMs() < to).toList();
+            csv.append(String.format(Locale.ROOT, "%.1f,%.0f,%.0f,%.0f,%.0f,%.0f", from / 1000,
+                    count(in, s -> s.isGet() && s.status() == 200) * perSecond,
+                    count(in, s -> s.isGet() && s.status() != 200) * perSecond,
+                    count(in, s -> !s.isGet() && s.status() == 201) * perSecond,
+                    count(in, s -> !s.isGet() && s.status() == 503) * perSecond,
+                    count(in, s -> !s.isGet() && s.status() != 201 && s.status() != 503) * perSecond));
+            for (String instance : instances) {
+                csv.append(String.format(Locale.ROOT, ",%.0f", count(in, s -> instance.equals(s.servedBy())) * perSecond));
+            }
+            long onReplica = probed.stream().filter(p -> Balance.REPLICA.equals(p.readNode())).count();
+            csv.append(probed.isEmpty() ? ",\n" : String.format(Locale.ROOT, ",%.0f%n", 100.0 * onReplica / probed.size()));
+        }
+        Path timeline = dir.resolve(scenario.id + ".csv");
+        Files.writeString(timeline, csv);
+
+        StringBuilder eventsCsv = new StringBuilder("t_s,done_s,event\n");
+        StringBuilder markers = new StringBuilder();
+        for (Event e : events) {
+            eventsCsv.append(String.format(Locale.ROOT, "%.3f,%.3f,%s%n", e.atMs() / 1000, e.doneMs() / 1000, e.label()));
+            markers.append(String.format(Locale.ROOT,
+                    "set arrow from %.2f, graph 0 to %.2f, graph 1 nohead dt 2 lw 2 lc rgb 'dark-red'%n"
+                            + "set label \"%s\" at %.2f, graph 0.97 offset 0.5,0 font ',9' tc rgb 'dark-red'%n",
+                    e.atMs() / 1000, e.atMs() / 1000, e.label(), e.atMs() / 1000));
+        }
+        Files.writeString(dir.resolve(scenario.id + "-events.csv"), eventsCsv);
+        Path markersFile = dir.resolve(scenario.id + "-events.gp");
+        Files.writeString(markersFile, markers);
+
+        StringBuilder requests = new StringBuilder("start_ms,end_ms,method,status,served_by,error,email,id\n");
+        for (Sample s : samples) {
+            requests.append(String.format(Locale.ROOT, "%.1f,%.1f,%s,%d,%s,%s,%s,%d%n", s.startMs(), s.endMs(),
+                    s.method(), s.status(), s.servedBy(), s.error() == null ? "" : s.error(),
+                    s.email() == null ? "" : s.email(), s.id()));
+        }
+        Files.writeString(dir.resolve(scenario.id + "-requests.csv"), requests);
+
+        Path png = dir.resolve(scenario.id + ".png");
+        Process gnuplot = new ProcessBuilder("gnuplot", "-e",
+                String.format("timeline='%s'; markers='%s'; out='%s'; name='%s'", timeline, markersFile, png,
+                        scenario.id + ": " + events.stream().map(Event::label).collect(Collectors.joining(", then "))),
+                chartScript.toString()).redirectErrorStream(true).start();
+        String output = new String(gnuplot.getInputStream().readAllBytes());
+        if (!gnuplot.waitFor(60, TimeUnit.SECONDS) || gnuplot.exitValue() != 0) {
+            throw new IllegalStateException("gnuplot failed: " + output);
+        }
+        return png;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private List<Sample> select(Predicate<Sample> which) {
+        return samples.stream().filter(which).toList();
+    }
+
+    private static long count(List<Sample> samples, Predicate<Sample> which) {
+        return samples.stream().filter(which).count();
+    }
+
+    private static Event command(Balance balance, LoadGenerator load, String command, String node) {
+        double at = load.nowMs();
+        balance.run(command, node);
+        return new Event(command + " " + node, at, load.nowMs());
+    }
+
+    private static void sleepUntil(LoadGenerator load, double atMs) throws InterruptedException {
+        double wait = atMs - load.nowMs();
+        if (wait > 0) {
+            Thread.sleep((long) wait);
+        }
+    }
+
+    /** Waits until the replica holds EXPECTED users of this run, at most SECONDS; returns how many it holds. */
+    private static long awaitOnReplica(Balance balance, String prefix, long expected, int seconds)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        long count;
+        do {
+            count = Long.parseLong(balance.psql(Balance.REPLICA,
+                    "SELECT count(*) FROM users.app_user WHERE email LIKE '" + prefix + "%'"));
+            if (count >= expected) {
+                break;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        return count;
+    }
+
+    private static void ignoreFailure(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            // already running / not frozen: the state we want
+        }
+    }
+}
