@@ -15,6 +15,9 @@
 #   PG_SUPERUSER_PASSWORD, USERS_*_PASSWORD: taken from the environment when set, otherwise generated once
 #                                      into $BALANCE_HOME/secrets.env
 
+# shellcheck source=proc.sh
+source "$root/infra/balance/proc.sh"
+
 BALANCE_HOME=$(mkdir -p "${BALANCE_HOME:-$root/.balance}" && cd "${BALANCE_HOME:-$root/.balance}" && pwd)
 instances=${BALANCE_INSTANCES:-3}
 offset=${BALANCE_PORT_OFFSET:-0}
@@ -60,15 +63,28 @@ nodes() {
 }
 is_node() { nodes | tr ' ' '\n' | grep -qx -- "$1"; }
 instance_port() { echo $((8080 + offset + ${1#users-backend-})); }
-pg_dir() { echo "$BALANCE_HOME/pg/$1"; }
+pg_base() { # where the data directories live: under BALANCE_HOME, unless PostgreSQL's account cannot reach it
+  if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$BALANCE_HOME"; then
+    # root's checkout under /root, say: the server runs as postgres and needs every directory above its data
+    echo "/var/tmp/balance-pg-$(printf %s "$BALANCE_HOME" | md5sum | cut -c1-12)"
+  else
+    echo "$BALANCE_HOME/pg"
+  fi
+}
+pg_dir() { echo "$(pg_base)/$1"; }
 
-pid_of() { # the main PID of a node, if it has one recorded
-  local file
+pid_of() { # the main PID of a node, if it has one recorded and that PID is still the node's program
+  local file program pid
   case "$1" in
-    service-db|service-db-replica) file=$(pg_dir "$1")/postmaster.pid ;;
-    *) file=$run/$1.pid ;;
+    service-db|service-db-replica) file=$(pg_dir "$1")/postmaster.pid; program=postgres ;;
+    users-backend-*) file=$run/$1.pid; program=java ;;
+    *) file=$run/$1.pid; program=$1 ;;
   esac
-  [ -f "$file" ] && head -n 1 "$file"
+  [ -f "$file" ] || return 1
+  pid=$(head -n 1 "$file")
+  # a stale pidfile (after a reboot, say) may name someone else's process now: never signal that one
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$program" ] || return 1
+  echo "$pid"
 }
 state_of() { # up | frozen | down
   local pid
@@ -134,9 +150,8 @@ start_db() { # start_db NODE: create and bootstrap on first use, then start
   dir=$(pg_dir "$node")
   [ "$node" = service-db ] && port=$primary_port || port=$replica_port
   if [ ! -f "$dir/PG_VERSION" ]; then
-    mkdir -p "$BALANCE_HOME/pg"
-    # the postgres account (when we run as root) must reach the data directory
-    chmod 755 "$BALANCE_HOME" "$BALANCE_HOME/pg"
+    mkdir -p "$(dirname "$dir")"
+    chmod 755 "$(dirname "$dir")"
     "$pg_node" init "$dir" "$port" "$node"
   fi
   [ "$(state_of "$node")" = down ] && "$pg_node" start "$dir"
@@ -272,7 +287,7 @@ stop_node() {
     *)
       pid=$(pid_of "$node" 2>/dev/null) || true
       if [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; then
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
       fi
       rm -f "$run/$node.pid" ;;
@@ -286,7 +301,7 @@ kill_node() {
     service-db|service-db-replica) "$pg_node" kill "$(pg_dir "$node")" ;;
     *) local pids; pids=$(node_pids "$node")
        # shellcheck disable=SC2086
-       [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null || true; while kill -0 $pids 2>/dev/null; do sleep 0.05; done; } ;;
+       [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null || true; while alive $pids; do sleep 0.05; done; } ;;
   esac
   log "$node killed"
 }
@@ -304,7 +319,7 @@ signal_node() { # signal_node NODE STOP|CONT
 down() {
   local node
   for node in $(nodes | tr ' ' '\n' | tac); do stop_node "$node"; done
-  if [ "${1:-}" = -v ]; then rm -rf "$BALANCE_HOME"; log "stopped; data, logs and secrets deleted"; else log "stopped (data kept; down -v deletes it)"; fi
+  if [ "${1:-}" = -v ]; then rm -rf "$(pg_base)" "$BALANCE_HOME"; log "stopped; data, logs and secrets deleted"; else log "stopped (data kept; down -v deletes it)"; fi
 }
 
 status() {

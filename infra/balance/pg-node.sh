@@ -18,6 +18,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=proc.sh
+source "$here/proc.sh"
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [ -x "$PG_BIN/postgres" ] || { echo "pg-node: PostgreSQL server binaries not found (apt-get install postgresql-15)" >&2; exit 1; }
 
@@ -93,7 +95,7 @@ CONF
     kill -KILL "$pid" $children 2>/dev/null || true
     # wait until the processes are gone, so a restart finds the shared memory free
     for _ in $(seq 1 100); do
-      kill -0 "$pid" $children 2>/dev/null || break
+      alive "$pid" $children || break
       sleep 0.05
     done
     ;;
