@@ -24,8 +24,8 @@ PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail 
 [ -x "$PG_BIN/postgres" ] || { echo "pg-node: PostgreSQL server binaries not found (apt-get install postgresql-15)" >&2; exit 1; }
 
 # PostgreSQL refuses to run as root: drop to the postgres account when we are root.
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+as_pg() { # (from /, which the postgres account can always enter)
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 conf_value() { # conf_value DATADIR KEY -> last value set in postgresql.conf
@@ -38,7 +38,7 @@ node_psql() { # node_psql DATADIR args... : superuser, unix socket inside the da
 }
 
 cmd=${1:?usage: pg-node.sh init|start|stop|kill|bootstrap|psql DATADIR ...}
-dir=${2:?DATADIR missing}
+dir=$(realpath -m "${2:?DATADIR missing}")
 shift 2
 
 case "$cmd" in
@@ -111,8 +111,14 @@ CONF
         vars+=(-v "primary_conninfo=$conninfo") ;;
       *) echo "pg-node: bootstrap takes primary or replica" >&2; exit 2 ;;
     esac
-    # psql reads the file itself, so \ir finds common.sql beside it
-    node_psql "$dir" -d postgres "${vars[@]}" -f "$here/sql/$role.sql"
+    # psql reads the file itself, so \ir finds common.sql beside it. As root, psql runs as postgres, which may
+    # not reach this checkout (under /root, say): hand it a readable copy.
+    sql=$here/sql
+    if [ "$(id -u)" = 0 ]; then
+      sql=$(mktemp -d); cp "$here"/sql/*.sql "$sql"; chmod -R a+rX "$sql"
+      trap 'rm -rf "$sql"' EXIT
+    fi
+    node_psql "$dir" -d postgres "${vars[@]}" -f "$sql/$role.sql"
     ;;
   psql)
     node_psql "$dir" "$@"
