@@ -15,9 +15,6 @@
 #   PG_SUPERUSER_PASSWORD, USERS_*_PASSWORD: taken from the environment when set, otherwise generated once
 #                                      into $BALANCE_HOME/secrets.env
 
-# shellcheck source=proc.sh
-source "$root/infra/balance/proc.sh"
-
 BALANCE_HOME=$(mkdir -p "${BALANCE_HOME:-$root/.balance}" && cd "${BALANCE_HOME:-$root/.balance}" && pwd)
 instances=${BALANCE_INSTANCES:-3}
 offset=${BALANCE_PORT_OFFSET:-0}
@@ -96,6 +93,13 @@ state_of() { # up | frozen | down
     Z) echo down ;;
     *) echo up ;;
   esac
+}
+alive() { # alive PID...: true while any of them runs. A zombie has exited (only its parent has not reaped it yet).
+  local pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] && [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ] && return 0
+  done
+  return 1
 }
 node_pids() { # the main PID and its children: a frozen PostgreSQL or nginx must not answer from a child
   local pid

@@ -18,8 +18,6 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=proc.sh
-source "$here/proc.sh"
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [ -x "$PG_BIN/postgres" ] || { echo "pg-node: PostgreSQL server binaries not found (apt-get install postgresql-15)" >&2; exit 1; }
 
@@ -93,9 +91,10 @@ CONF
     pid=$(head -n 1 "$dir/postmaster.pid")
     children=$(pgrep -P "$pid" || true)
     kill -KILL "$pid" $children 2>/dev/null || true
-    # wait until the processes are gone, so a restart finds the shared memory free
+    # wait until the processes are gone, reaped zombies included: a new postmaster refuses to start while
+    # kill(old PID, 0) still succeeds, and it does on a zombie
     for _ in $(seq 1 100); do
-      alive "$pid" $children || break
+      kill -0 "$pid" $children 2>/dev/null || break
       sleep 0.05
     done
     ;;
