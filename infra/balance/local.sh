@@ -159,7 +159,8 @@ start_db() { # start_db NODE: create and bootstrap on first use, then start
     "$pg_node" init "$dir" "$port" "$node"
   fi
   [ "$(state_of "$node")" = down ] && "$pg_node" start "$dir"
-  if [ ! -f "$dir/.bootstrapped" ]; then
+  # bootstrap is idempotent: run it again when the SQL changed since
+  if [ ! -f "$dir/.bootstrapped" ] || [ -n "$(find "$root/infra/balance/sql" -newer "$dir/.bootstrapped")" ]; then
     if [ "$node" = service-db ]; then
       "$pg_node" bootstrap "$dir" primary
     else

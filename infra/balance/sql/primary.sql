@@ -24,5 +24,6 @@ SELECT 'CREATE PUBLICATION users_pub FOR TABLES IN SCHEMA users'
  WHERE NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'users_pub')
 \gexec
 
--- A service instance that hangs inside a transaction (SIGSTOP, a long GC) must not hold its locks for long.
-ALTER ROLE users_writer SET idle_in_transaction_session_timeout = '10s';
+-- A service instance that hangs inside a transaction (SIGSTOP, a long GC) must not hold its locks for long:
+-- another instance retrying the same Idempotency-Key waits on them. Under nginx's 5 s read timeout.
+ALTER ROLE users_writer SET idle_in_transaction_session_timeout = '3s';

@@ -27,7 +27,7 @@ class ConcurrentMigrationIT {
     @Test
     void threeInstancesMigratingAtOnceApplyEachMigrationExactlyOnce() throws Exception {
         Path home = TopologyIT.ROOT.resolve("topology-tests/target/balance-migrate-it");
-        Balance balance = new Balance(TopologyIT.ROOT, home, 21000, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
+        Balance balance = new Balance(TopologyIT.ROOT, home, TopologyIT.PORT_OFFSET + 1000, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
         balance.down(true);
         try {
             balance.up(); // starts users-backend-1..3 together and waits until each is ready
@@ -41,11 +41,12 @@ class ConcurrentMigrationIT {
                 onReplica += Integer.parseInt(applied.group(1));
                 onPrimary += Integer.parseInt(applied.group(2));
             }
-            assertEquals(1, onReplica, "the schema migration ran once on the replica, by one of the three");
-            assertEquals(2, onPrimary, "schema + data ran once on the primary, by one of the three");
             String history = "SELECT count(*) FROM flyway.flyway_schema_history WHERE version IS NOT NULL AND success";
-            assertEquals("2", balance.psql(Balance.PRIMARY, history));
-            assertEquals("1", balance.psql(Balance.REPLICA, history));
+            int primaryMigrations = Integer.parseInt(balance.psql(Balance.PRIMARY, history));
+            int replicaMigrations = Integer.parseInt(balance.psql(Balance.REPLICA, history));
+            assertTrue(primaryMigrations > replicaMigrations && replicaMigrations > 0, "schema + data vs schema only");
+            assertEquals(replicaMigrations, onReplica, "each schema migration ran once on the replica, by one of the three");
+            assertEquals(primaryMigrations, onPrimary, "each migration ran once on the primary, by one of the three");
 
             // the seed rows exist once, on the primary and (replicated) on the replica, and the API serves them
             assertEquals("3", balance.psql(Balance.PRIMARY, "SELECT count(*) FROM users.app_user"));

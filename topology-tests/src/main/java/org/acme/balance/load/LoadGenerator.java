@@ -19,14 +19,15 @@ import java.util.regex.Pattern;
 /**
  * A bounded, closed-loop load through nginx: READERS + WRITERS clients, each sending one request at a time with
  * a short pause, until stopped. Readers GET users known to be on the replica; writers create users with unique
- * emails. Separate clients, so a slow write (primary down) never holds back the reads being measured. Every response is recorded with its time, status and the instance that served it;
+ * emails, one of them with an Idempotency-Key on every create (so nginx may resend it), the other without.
+ * Separate clients, so a slow write (primary down) never holds back the reads being measured. Every response is recorded with its time, status and the instance that served it;
  * a separate probe asks /db which database node serves reads, ten times a second.
  */
 public final class LoadGenerator implements AutoCloseable {
 
     /** One request. Times are milliseconds since the run started; status 0 = no HTTP answer (see error). */
     public record Sample(double startMs, double endMs, String method, int status, String servedBy, String error,
-            boolean problemJson, boolean retryAfter, String email, long id) {
+            boolean problemJson, boolean retryAfter, String email, long id, boolean keyed) {
 
         public boolean isGet() {
             return "GET".equals(method);
@@ -83,9 +84,10 @@ public final class LoadGenerator implements AutoCloseable {
             });
         }
         for (int writer = 0; writer < WRITERS; writer++) {
+            boolean keyed = writer % 2 == 0;
             pool.execute(() -> {
                 while (running) {
-                    create();
+                    create(keyed);
                     pause(PAUSE.toMillis());
                 }
             });
@@ -126,18 +128,22 @@ public final class LoadGenerator implements AutoCloseable {
     }
 
     private void get(long id) {
-        send("GET", HttpRequest.newBuilder(balance.api("/users/" + id)).GET(), null);
+        send("GET", HttpRequest.newBuilder(balance.api("/users/" + id)).GET(), null, false);
     }
 
-    private void create() {
+    private void create(boolean keyed) {
         int n = sequence.incrementAndGet();
         String email = emailPrefix + n + "@load.test";
         String body = "{\"name\":\"Load " + n + "\",\"email\":\"" + email + "\"}";
-        send("POST", HttpRequest.newBuilder(balance.api("/users")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)), email);
+        HttpRequest.Builder request = HttpRequest.newBuilder(balance.api("/users")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (keyed) {
+            request.header("Idempotency-Key", email);
+        }
+        send("POST", request, email, keyed);
     }
 
-    private void send(String method, HttpRequest.Builder request, String email) {
+    private void send(String method, HttpRequest.Builder request, String email, boolean keyed) {
         double start = nowMs();
         try {
             HttpResponse<String> response = http.send(request.timeout(REQUEST_TIMEOUT).build(),
@@ -147,9 +153,10 @@ public final class LoadGenerator implements AutoCloseable {
             samples.add(new Sample(start, nowMs(), method, response.statusCode(),
                     response.headers().firstValue("X-Served-By").orElse("-"), null,
                     response.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"),
-                    response.headers().firstValue("Retry-After").isPresent(), email, id));
+                    response.headers().firstValue("Retry-After").isPresent(), email, id, keyed));
         } catch (Exception e) {
-            samples.add(new Sample(start, nowMs(), method, 0, "-", e.getClass().getSimpleName(), false, false, email, 0));
+            samples.add(new Sample(start, nowMs(), method, 0, "-", e.getClass().getSimpleName(), false, false, email, 0,
+                    keyed));
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }

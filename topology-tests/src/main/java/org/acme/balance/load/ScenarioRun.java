@@ -99,9 +99,10 @@ public final class ScenarioRun {
         return select(s -> s.isGet() && s.status() != 200);
     }
 
-    /** Statuses of the POSTs, 0 for no HTTP answer at all. */
-    public Map<Integer, Long> postStatuses() {
-        return posts().stream().collect(Collectors.groupingBy(Sample::status, TreeMap::new, Collectors.counting()));
+    /** Statuses of the POSTs with (KEYED) or without an Idempotency-Key, 0 for no HTTP answer at all. */
+    public Map<Integer, Long> postStatuses(boolean keyed) {
+        return posts().stream().filter(s -> s.keyed() == keyed)
+                .collect(Collectors.groupingBy(Sample::status, TreeMap::new, Collectors.counting()));
     }
 
     /** Acknowledged (201) creates whose row is not in the primary with the id the client was given. */
@@ -171,10 +172,12 @@ public final class ScenarioRun {
 
     public String summary() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%s: %d requests (%d GET, %d POST) in %d s; failed GETs %d; POST statuses %s;"
+        out.append(String.format(Locale.ROOT, "%s: %d requests (%d GET, %d POST) in %d s; failed GETs %d;"
+                + " POST statuses with Idempotency-Key %s, without %s;"
                 + " longest GET %.0f ms; longest POST %.0f ms; read stall %.0f ms",
                 scenario.id, samples.size(), gets().size(), posts().size(), scenario.endS, failedGets().size(),
-                postStatuses(), maxLatencyMs(Sample::isGet), maxLatencyMs(s -> !s.isGet()), readStallMs()));
+                postStatuses(true), postStatuses(false), maxLatencyMs(Sample::isGet), maxLatencyMs(s -> !s.isGet()),
+                readStallMs()));
         if (scenario.hitsReplica()) {
             out.append(String.format(Locale.ROOT, "; reads on the primary %.0f ms after the failure; all reads back on"
                     + " the replica %.0f ms after it returned", firstReadsOnAfterFailureMs(Balance.PRIMARY),

@@ -76,6 +76,12 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response idempotencyKeyReused(IdempotencyKeyReusedException e, UriInfo uri) {
+        return problem(422, "idempotency-key-reused", "Unprocessable Content", e.getMessage(), uri,
+                List.of(new Problem.FieldError("Idempotency-Key", "already used for a different request")));
+    }
+
+    @ServerExceptionMapper
     public Response webApplication(WebApplicationException e, UriInfo uri) {
         if (e.getCause() instanceof JsonProcessingException json) {
             return badJson(json, uri); // a truncated body arrives wrapped in a plain 400

@@ -3,6 +3,10 @@ package org.acme.users.service;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.function.Supplier;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -11,6 +15,8 @@ import java.util.Locale;
 import java.util.Optional;
 import org.acme.users.entity.User;
 import org.acme.users.problem.ProblemMappers;
+import org.acme.users.problem.UserNotFoundException;
+import org.acme.users.repository.IdempotencyKeyRepository;
 import org.acme.users.repository.UserRepository;
 
 /**
@@ -29,7 +35,14 @@ public class UserService {
     UserRepository users;
 
     @Inject
+    IdempotencyKeyRepository idempotencyKeys;
+
+    @Inject
     DatabaseNodes nodes;
+
+    /** A create that carried an Idempotency-Key: the user, and whether an earlier request with the key made it. */
+    public record Created(User user, boolean replayed) {
+    }
 
     public Optional<User> find(long id) {
         return read(() -> users.findByIdOptional(id));
@@ -81,6 +94,24 @@ public class UserService {
         return user;
     }
 
+    /**
+     * Creates the user once per key: a repeated request (the client's retry, or nginx resending it to another
+     * instance) gets the user the first one created. The key and the user commit together, or neither does,
+     * so a create that failed (409, 503) leaves the key free for the retry.
+     */
+    @Transactional
+    public Created createOnce(String idempotencyKey, String name, String email) {
+        idempotencyKeys.forgetExpired();
+        Optional<Long> earlier = idempotencyKeys.claim(idempotencyKey, fingerprint(name, email));
+        if (earlier.isPresent()) {
+            long id = earlier.get();
+            return new Created(users.findByIdOptional(id).orElseThrow(() -> new UserNotFoundException(id)), true);
+        }
+        User user = create(name, email);
+        idempotencyKeys.recordUser(idempotencyKey, user.id);
+        return new Created(user, false);
+    }
+
     @Transactional
     public Optional<User> update(long id, String name, String email) {
         Optional<User> found = users.findByIdOptional(id);
@@ -96,6 +127,17 @@ public class UserService {
     @Transactional
     public boolean delete(long id) {
         return users.deleteById(id);
+    }
+
+    /** The request as the service understands it: a retry must carry the same name and email. */
+    static String fingerprint(String name, String email) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((name.strip() + '\n' + normalizeEmail(email)).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JVM has SHA-256
+        }
     }
 
     static String normalizeEmail(String email) {
