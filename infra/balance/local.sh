@@ -221,7 +221,7 @@ start_nginx() {
     "$root/nginx/render.sh" "$conf"
   # nginx's workers drop root: let them use their temporary directories
   [ "$(id -u)" = 0 ] && chown -R nobody "$BALANCE_HOME/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
-  spawn nginx nginx -c "$conf"
+  spawn nginx nginx -e "$logs_dir/nginx.log" -c "$conf"
   # nginx writes its own pid file (the master); prefer it over the wrapper's
   wait_for 10 nginx test -s "$BALANCE_HOME/nginx/nginx.pid"
   cp "$BALANCE_HOME/nginx/nginx.pid" "$run/nginx.pid"
