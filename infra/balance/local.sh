@@ -15,8 +15,11 @@
 #   PG_SUPERUSER_PASSWORD, USERS_*_PASSWORD: taken from the environment when set, otherwise generated once
 #                                      into $BALANCE_HOME/secrets.env
 
+# nginx and haproxy live in /usr/sbin, which is not on a normal user's PATH on Debian
+PATH=$PATH:/usr/sbin:/sbin
 BALANCE_HOME=$(mkdir -p "${BALANCE_HOME:-$root/.balance}" && cd "${BALANCE_HOME:-$root/.balance}" && pwd)
 instances=${BALANCE_INSTANCES:-3}
+[ "$instances" -ge 2 ] 2>/dev/null || { echo "balance: BALANCE_INSTANCES must be 2 or more (the last one is the backup)" >&2; exit 2; }
 offset=${BALANCE_PORT_OFFSET:-0}
 nginx_port=$((8080 + offset))
 write_port=$((5000 + offset))
