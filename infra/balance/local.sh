@@ -45,6 +45,7 @@ deps() {
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
   command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   for tool in curl unzip pgrep; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
   if [ ${#missing[@]} -gt 0 ]; then
     missing=("${missing[@]/pgrep/procps}")

@@ -5,13 +5,14 @@
 #
 #   pg-node.sh init      DATADIR PORT CLUSTER_NAME   initdb + config (wal_level=logical)
 #   pg-node.sh start     DATADIR                     start and wait until it accepts connections
+#                                                    (PG_START_OPTIONS: extra server options, e.g. -c listen_addresses=)
 #   pg-node.sh stop      DATADIR                     fast shutdown
 #   pg-node.sh kill      DATADIR                     SIGKILL the postmaster and its children (a crash)
 #   pg-node.sh bootstrap DATADIR primary|replica     roles, database, schema, publication/subscription
 #   pg-node.sh psql      DATADIR [psql args...]      superuser psql over the node's own socket
 #
 # Settings come from the environment (defaults in brackets):
-#   PG_LISTEN [127.0.0.1]  PG_CLIENT_CIDR [127.0.0.1/32]  PG_CHECK_CIDR [127.0.0.1/32]
+#   PG_LISTEN [127.0.0.1]  PG_CLIENT_CIDR [127.0.0.1/32]  PG_CHECK_CIDR [127.0.0.1/32] (health-check role, space-separated)
 #   PG_SUPERUSER_PASSWORD (init)  USERS_DB [users]
 #   USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD (bootstrap)
 #   USERS_PRIMARY_HOST [127.0.0.1] USERS_PRIMARY_PORT (bootstrap replica: where the subscription connects)
@@ -74,14 +75,16 @@ CONF
     {
       echo "# --- balance topology ---"
       echo "local all         postgres                          peer"
-      echo "host  all         haproxy_check  ${PG_CHECK_CIDR:-127.0.0.1/32}  trust"
+      for cidr in ${PG_CHECK_CIDR:-127.0.0.1/32}; do
+        echo "host  all         haproxy_check  $cidr  trust"
+      done
       echo "host  all         haproxy_check  0.0.0.0/0          reject"
       echo "host  replication all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
       echo "host  all         all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
     } > "$dir/pg_hba.conf"
     ;;
   start)
-    as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+    as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 ${PG_START_OPTIONS:+-o "$PG_START_OPTIONS"} start >/dev/null
     ;;
   stop)
     as_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null

@@ -69,6 +69,16 @@ class UserResourceTest {
     }
 
     @Test
+    void emailIsTrimmedBeforeItIsValidated() {
+        String email = uniqueEmail();
+        given().contentType(ContentType.JSON)
+                .body("{\"name\":\"Spaces\",\"email\":\"  " + email.toUpperCase() + "  \"}")
+                .post("/users")
+                .then().statusCode(201)
+                .body("email", equalTo(email));
+    }
+
+    @Test
     void getMissingUserIs404Problem() {
         problem(given().get("/users/999999999").then(), 404).body("detail", containsString("999999999"));
         problem(given().get("/users/not-a-number").then(), 404);

@@ -11,10 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The local runner, {@code ./balance}, driven from Java: the tests and the demos use the commands a person types. */
-public final class Balance {
-
-    public static final String PRIMARY = "service-db";
-    public static final String REPLICA = "service-db-replica";
+public final class Balance implements Topology {
 
     private final Path root;
     private final Map<String, String> env = new HashMap<>();
@@ -86,28 +83,32 @@ public final class Balance {
         }
     }
 
+    @Override
     public void kill(String node) {
         run("kill", node);
     }
 
+    @Override
     public void freeze(String node) {
         run("freeze", node);
     }
 
+    @Override
     public void thaw(String node) {
         run("thaw", node);
     }
 
+    @Override
     public void start(String node) {
         run("start", node);
     }
 
-    /** The first column of the query's rows, one line each, run by the superuser on NODE in database users. */
+    @Override
     public String psql(String node, String sql) {
         return run("psql", node, "-d", "users", "-At", "-c", sql).strip();
     }
 
-    /** The public entry point: nginx. */
+    @Override
     public URI api(String path) {
         return URI.create("http://127.0.0.1:" + (8080 + portOffset) + path);
     }

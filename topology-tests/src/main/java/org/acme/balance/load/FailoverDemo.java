@@ -1,10 +1,15 @@
 package org.acme.balance.load;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
- * {@code ./balance demo SCENARIO}: one failover scenario against the topology that {@code ./balance up} started,
- * with the same load and measurements as the tests; prints the numbers and writes the timeline CSV and chart.
+ * Failover scenarios against a running topology, with the load and the checks of the tests: prints the numbers,
+ * writes the timeline CSV and chart, and exits 1 when the failure contract did not hold.
+ * <ul>
+ * <li>{@code ./balance demo SCENARIO}: the topology that {@code ./balance up} started;</li>
+ * <li>{@code FailoverDemo --compose PROJECT HTTP_PORT all DIR}: the compose stack (infra/compose/verify.sh).</li>
+ * </ul>
  */
 public final class FailoverDemo {
 
@@ -12,18 +17,38 @@ public final class FailoverDemo {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: FailoverDemo SCENARIO OUTPUT_DIR");
-            System.exit(2);
-        }
         Path root = Path.of("").toAbsolutePath();
-        Scenario scenario = Scenario.byId(args[0]);
-        Balance balance = Balance.ofUser(root);
-        System.out.printf("demo %s: load through nginx for %d s; %s %s at %d s, %s at %d s%n", scenario.id, scenario.endS,
-                scenario.failure.command, scenario.node, scenario.failAtS, scenario.failure.recovery, scenario.recoverAtS);
-        ScenarioRun run = ScenarioRun.execute(balance, scenario);
-        Path png = run.writeTimeline(Path.of(args[1]), root.resolve("infra/balance/timeline.gnuplot"));
-        System.out.println(run.summary().replace("; ", "\n  "));
-        System.out.println("timeline: " + png + " (and .csv beside it)");
+        Topology topology;
+        int next = 0;
+        if (args.length == 5 && "--compose".equals(args[0])) {
+            topology = new ComposeTopology(root, args[1], Integer.parseInt(args[2]));
+            next = 3;
+        } else if (args.length == 2) {
+            topology = Balance.ofUser(root);
+        } else {
+            System.err.println("usage: FailoverDemo [--compose PROJECT HTTP_PORT] SCENARIO|all OUTPUT_DIR");
+            System.exit(2);
+            return;
+        }
+        List<Scenario> scenarios = "all".equals(args[next]) ? List.of(Scenario.values()) : List.of(Scenario.byId(args[next]));
+        Path output = Path.of(args[next + 1]);
+        int held = 0;
+        for (Scenario scenario : scenarios) {
+            System.out.printf("%s: load through nginx for %d s; %s %s at %d s, %s at %d s%n", scenario.id, scenario.endS,
+                    scenario.failure.command, scenario.node, scenario.failAtS, scenario.failure.recovery, scenario.recoverAtS);
+            ScenarioRun run = ScenarioRun.execute(topology, scenario);
+            Path png = run.writeTimeline(output, root.resolve("infra/balance/timeline.gnuplot"));
+            System.out.println("  " + run.summary().replace("; ", "\n  "));
+            System.out.println("  timeline: " + png + " (and .csv beside it)");
+            List<String> violations = run.contractViolations();
+            if (violations.isEmpty()) {
+                held++;
+                System.out.println("  failure contract: held");
+            } else {
+                violations.forEach(v -> System.out.println("  failure contract VIOLATED: " + v));
+            }
+        }
+        System.out.printf("failover: %d passed, %d failed%n", held, scenarios.size() - held);
+        System.exit(held == scenarios.size() ? 0 : 1);
     }
 }

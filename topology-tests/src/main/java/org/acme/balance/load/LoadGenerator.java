@@ -49,7 +49,7 @@ public final class LoadGenerator implements AutoCloseable {
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
     private static final Pattern READ_NODE = Pattern.compile("\"read\":\\{[^}]*\"node\":\"([^\"]+)\"");
 
-    private final Balance balance;
+    private final Topology topology;
     private final List<Long> knownIds;
     private final String emailPrefix;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -65,8 +65,8 @@ public final class LoadGenerator implements AutoCloseable {
      * @param knownIds    users already replicated: a GET of one of them must answer 200
      * @param emailPrefix every user this run creates has an email starting with it
      */
-    public LoadGenerator(Balance balance, List<Long> knownIds, String emailPrefix) {
-        this.balance = balance;
+    public LoadGenerator(Topology topology, List<Long> knownIds, String emailPrefix) {
+        this.topology = topology;
         this.knownIds = List.copyOf(knownIds);
         this.emailPrefix = emailPrefix;
     }
@@ -128,14 +128,14 @@ public final class LoadGenerator implements AutoCloseable {
     }
 
     private void get(long id) {
-        send("GET", HttpRequest.newBuilder(balance.api("/users/" + id)).GET(), null, false);
+        send("GET", HttpRequest.newBuilder(topology.api("/users/" + id)).GET(), null, false);
     }
 
     private void create(boolean keyed) {
         int n = sequence.incrementAndGet();
         String email = emailPrefix + n + "@load.test";
         String body = "{\"name\":\"Load " + n + "\",\"email\":\"" + email + "\"}";
-        HttpRequest.Builder request = HttpRequest.newBuilder(balance.api("/users")).header("Content-Type", "application/json")
+        HttpRequest.Builder request = HttpRequest.newBuilder(topology.api("/users")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (keyed) {
             request.header("Idempotency-Key", email);
@@ -166,7 +166,7 @@ public final class LoadGenerator implements AutoCloseable {
     private void probe() {
         double at = nowMs();
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(balance.api("/db"))
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(topology.api("/db"))
                     .timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
             Matcher node = READ_NODE.matcher(response.body());
             probes.add(new Probe(at, response.headers().firstValue("X-Served-By").orElse("-"),
@@ -185,11 +185,11 @@ public final class LoadGenerator implements AutoCloseable {
     }
 
     /** Creates COUNT users through nginx before a run and returns their ids: the reads of the run. */
-    public static List<Long> seedUsers(Balance balance, String emailPrefix, int count) throws Exception {
+    public static List<Long> seedUsers(Topology topology, String emailPrefix, int count) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(balance.api("/users"))
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(topology.api("/users"))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(
                             "{\"name\":\"Known " + i + "\",\"email\":\"" + emailPrefix + "known" + i + "@load.test\"}"))

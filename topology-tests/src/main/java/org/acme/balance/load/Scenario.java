@@ -6,13 +6,13 @@ package org.acme.balance.load;
  */
 public enum Scenario {
 
-    FAILOVER_REPLICA("failover-replica", Balance.REPLICA, Failure.KILL, 3, 10, 18),
-    FREEZE_REPLICA("freeze-replica", Balance.REPLICA, Failure.FREEZE, 3, 10, 18),
-    FAILOVER_PRIMARY("failover-primary", Balance.PRIMARY, Failure.KILL, 3, 10, 18),
+    FAILOVER_REPLICA("failover-replica", Topology.REPLICA, Failure.KILL, 3, 10, 18),
+    FREEZE_REPLICA("freeze-replica", Topology.REPLICA, Failure.FREEZE, 3, 10, 18),
+    FAILOVER_PRIMARY("failover-primary", Topology.PRIMARY, Failure.KILL, 3, 10, 18),
     KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 22),
     FREEZE_SERVICE("freeze-service", "users-backend-2", Failure.FREEZE, 3, 10, 20);
 
-    /** Killed = SIGKILL, started again; frozen = SIGSTOP, then SIGCONT. */
+    /** Killed = SIGKILL (docker kill), started again; frozen = SIGSTOP (docker pause), then thawed. */
     public enum Failure {
         KILL("kill", "start"),
         FREEZE("freeze", "thaw");
@@ -23,6 +23,22 @@ public enum Scenario {
         Failure(String command, String recovery) {
             this.command = command;
             this.recovery = recovery;
+        }
+
+        void apply(Topology topology, String node) {
+            if (this == KILL) {
+                topology.kill(node);
+            } else {
+                topology.freeze(node);
+            }
+        }
+
+        void undo(Topology topology, String node) {
+            if (this == KILL) {
+                topology.start(node);
+            } else {
+                topology.thaw(node);
+            }
         }
     }
 
@@ -43,11 +59,11 @@ public enum Scenario {
     }
 
     public boolean hitsReplica() {
-        return Balance.REPLICA.equals(node);
+        return Topology.REPLICA.equals(node);
     }
 
     public boolean hitsPrimary() {
-        return Balance.PRIMARY.equals(node);
+        return Topology.PRIMARY.equals(node);
     }
 
     public boolean hitsServiceInstance() {

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -47,31 +48,33 @@ public final class ScenarioRun {
         this.storedOnReplica = storedOnReplica;
     }
 
-    public static ScenarioRun execute(Balance balance, Scenario scenario) throws Exception {
+    public static ScenarioRun execute(Topology topology, Scenario scenario) throws Exception {
         String prefix = scenario.id + "-" + System.currentTimeMillis() + "-";
-        List<Long> known = LoadGenerator.seedUsers(balance, prefix, KNOWN_USERS);
-        awaitOnReplica(balance, prefix, KNOWN_USERS, 30);
+        List<Long> known = LoadGenerator.seedUsers(topology, prefix, KNOWN_USERS);
+        awaitOnReplica(topology, prefix, KNOWN_USERS, 30);
 
         List<Event> events = new ArrayList<>();
-        LoadGenerator load = new LoadGenerator(balance, known, prefix);
+        LoadGenerator load = new LoadGenerator(topology, known, prefix);
         try (load) {
             load.start();
             sleepUntil(load, scenario.failAtS * 1000.0);
-            events.add(command(balance, load, scenario.failure.command, scenario.node));
+            events.add(timed(load, scenario.failure.command + " " + scenario.node,
+                    () -> scenario.failure.apply(topology, scenario.node)));
             sleepUntil(load, scenario.recoverAtS * 1000.0);
-            events.add(command(balance, load, scenario.failure.recovery, scenario.node));
+            events.add(timed(load, scenario.failure.recovery + " " + scenario.node,
+                    () -> scenario.failure.undo(topology, scenario.node)));
             sleepUntil(load, scenario.endS * 1000.0);
             load.stop();
         } finally {
             // never leave a node dead or frozen for the next scenario, even when this one failed half-way
             if (scenario.failure == Scenario.Failure.FREEZE) {
-                ignoreFailure(() -> balance.thaw(scenario.node));
+                ignoreFailure(() -> topology.thaw(scenario.node));
             }
-            ignoreFailure(() -> balance.start(scenario.node));
+            ignoreFailure(() -> topology.start(scenario.node));
         }
 
         Map<String, Long> stored = new HashMap<>();
-        for (String row : balance.psql(Balance.PRIMARY,
+        for (String row : topology.psql(Topology.PRIMARY,
                 "SELECT email || ' ' || id FROM users.app_user WHERE email LIKE '" + prefix + "%'").split("\n")) {
             if (!row.isBlank()) {
                 String[] parts = row.split(" ");
@@ -80,7 +83,7 @@ public final class ScenarioRun {
                 }
             }
         }
-        long onReplica = awaitOnReplica(balance, prefix, stored.size(), 30);
+        long onReplica = awaitOnReplica(topology, prefix, stored.size(), 30);
         return new ScenarioRun(scenario, load.samples(), load.probes(), List.copyOf(events), stored, onReplica);
     }
 
@@ -146,7 +149,7 @@ public final class ScenarioRun {
      */
     public double readsBackOnReplicaMs() {
         double recovered = events.get(1).doneMs();
-        return probes.stream().filter(p -> p.atMs() >= recovered && !Balance.REPLICA.equals(p.readNode()))
+        return probes.stream().filter(p -> p.atMs() >= recovered && !Topology.REPLICA.equals(p.readNode()))
                 .mapToDouble(p -> p.atMs() - recovered).max().orElse(0);
     }
 
@@ -170,6 +173,67 @@ public final class ScenarioRun {
                 .collect(Collectors.groupingBy(Sample::servedBy, TreeMap::new, Collectors.counting()));
     }
 
+    /**
+     * DESIGN.md's failure contract, checked on this run: what went wrong, one line each; empty when it held.
+     * The same rules for the local runner's processes and for the compose stack's containers.
+     */
+    public List<String> contractViolations() {
+        List<String> violations = new ArrayList<>();
+        // the load ran, and every request got an HTTP answer: no hang, no reset
+        check(violations, gets().size() > 300 && posts().size() > 100, "the load ran: " + samples.size() + " requests");
+        check(violations, samples.stream().noneMatch(s -> s.status() == 0),
+                "requests without an answer: " + select(s -> s.status() == 0));
+        // reads never fail, whichever node fails: replica (the primary takes over), primary (the replica serves),
+        // a service instance (nginx moves on)
+        check(violations, failedGets().isEmpty(), "failed GETs: " + failedGets());
+        check(violations, readStallMs() < 7_000, "reads stalled " + readStallMs() + " ms");
+        // nothing acknowledged is lost, nothing is stored twice (execute fails on a duplicate email), and the
+        // replica catches up with everything once the failure is over
+        check(violations, lostAcknowledgedWrites().isEmpty(), "acknowledged writes missing: " + lostAcknowledgedWrites());
+        check(violations, storedOnReplica == storedOnPrimary.size(),
+                "the replica holds " + storedOnReplica + " of " + storedOnPrimary.size() + " stored users");
+
+        Map<Integer, Long> keyed = postStatuses(true);
+        Map<Integer, Long> plain = postStatuses(false);
+        if (scenario.hitsReplica()) {
+            check(violations, keyed.keySet().equals(Set.of(201)) && plain.keySet().equals(Set.of(201)),
+                    "writes do not notice the replica: " + keyed + " " + plain);
+            double fallback = firstReadsOnAfterFailureMs(Topology.PRIMARY);
+            check(violations, fallback >= 0 && fallback < 5_000, "reads served by the primary within 5 s: " + fallback);
+            check(violations, readsBackOnReplicaMs() < 10_000, "reads back on the replica: " + readsBackOnReplicaMs());
+        }
+        if (scenario.hitsPrimary()) {
+            for (Map<Integer, Long> statuses : List.of(keyed, plain)) {
+                check(violations, Set.of(201, 503).containsAll(statuses.keySet()), "writes answer 201 or 503: " + statuses);
+                check(violations, statuses.getOrDefault(503, 0L) > 0, "the outage was seen by writes: " + statuses);
+            }
+            check(violations, posts().stream().filter(s -> s.status() == 503).allMatch(s -> s.problemJson() && s.retryAfter()),
+                    "every 503 is problem+json with Retry-After");
+            double slowest = maxLatencyMs(s -> !s.isGet());
+            check(violations, slowest < 5_000, "writes fail fast: slowest " + slowest + " ms");
+            double resumed = writesResumedMs();
+            check(violations, resumed >= 0 && resumed < 10_000, "writes resume without restarting anything: " + resumed);
+        }
+        if (scenario.hitsServiceInstance()) {
+            // creates with an Idempotency-Key are resent by nginx to another instance: none fails
+            check(violations, keyed.keySet().equals(Set.of(201)), "creates with an Idempotency-Key: " + keyed);
+            // without one, a create in flight on the failed instance may fail at the gateway (nginx never resends
+            // it); nothing else may
+            check(violations, Set.of(201, 502, 504).containsAll(plain.keySet()), "creates without a key: " + plain);
+            long failed = plain.values().stream().mapToLong(Long::longValue).sum() - plain.getOrDefault(201, 0L);
+            check(violations, failed <= 4, failed + " creates failed: at most those in flight on the failed instance");
+            Map<String, Long> after = servedBy(events.get(1).doneMs() + 6_000, scenario.endS * 1000.0);
+            check(violations, after.getOrDefault(scenario.node, 0L) > 0, scenario.node + " serves again once back: " + after);
+        }
+        return violations;
+    }
+
+    private static void check(List<String> violations, boolean held, String what) {
+        if (!held) {
+            violations.add(what);
+        }
+    }
+
     public String summary() {
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "%s: %d requests (%d GET, %d POST) in %d s; failed GETs %d;"
@@ -180,7 +244,7 @@ public final class ScenarioRun {
                 readStallMs()));
         if (scenario.hitsReplica()) {
             out.append(String.format(Locale.ROOT, "; reads on the primary %.0f ms after the failure; all reads back on"
-                    + " the replica %.0f ms after it returned", firstReadsOnAfterFailureMs(Balance.PRIMARY),
+                    + " the replica %.0f ms after it returned", firstReadsOnAfterFailureMs(Topology.PRIMARY),
                     readsBackOnReplicaMs()));
         }
         if (scenario.hitsPrimary()) {
@@ -222,7 +286,7 @@ public final class ScenarioRun {
             for (String instance : instances) {
                 csv.append(String.format(Locale.ROOT, ",%.0f", count(in, s -> instance.equals(s.servedBy())) * perSecond));
             }
-            long onReplica = probed.stream().filter(p -> Balance.REPLICA.equals(p.readNode())).count();
+            long onReplica = probed.stream().filter(p -> Topology.REPLICA.equals(p.readNode())).count();
             csv.append(probed.isEmpty() ? ",\n" : String.format(Locale.ROOT, ",%.0f%n", 100.0 * onReplica / probed.size()));
         }
         Path timeline = dir.resolve(scenario.id + ".csv");
@@ -271,10 +335,10 @@ public final class ScenarioRun {
         return samples.stream().filter(which).count();
     }
 
-    private static Event command(Balance balance, LoadGenerator load, String command, String node) {
+    private static Event timed(LoadGenerator load, String label, Runnable action) {
         double at = load.nowMs();
-        balance.run(command, node);
-        return new Event(command + " " + node, at, load.nowMs());
+        action.run();
+        return new Event(label, at, load.nowMs());
     }
 
     private static void sleepUntil(LoadGenerator load, double atMs) throws InterruptedException {
@@ -285,12 +349,12 @@ public final class ScenarioRun {
     }
 
     /** Waits until the replica holds EXPECTED users of this run, at most SECONDS; returns how many it holds. */
-    private static long awaitOnReplica(Balance balance, String prefix, long expected, int seconds)
+    private static long awaitOnReplica(Topology topology, String prefix, long expected, int seconds)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         long count;
         do {
-            count = Long.parseLong(balance.psql(Balance.REPLICA,
+            count = Long.parseLong(topology.psql(Topology.REPLICA,
                     "SELECT count(*) FROM users.app_user WHERE email LIKE '" + prefix + "%'"));
             if (count >= expected) {
                 break;

@@ -1,0 +1,119 @@
+# The compose path (sourced by ./balance after local.sh): docker-compose-balance.yml, with everything it needs
+# made here: Docker itself, and the base image debian:bookworm-slim (debootstrap + docker import) when no
+# registry can provide it.
+#
+#   ./balance compose-up        install Docker if missing, start dockerd if none runs, build, up, wait for nginx
+#   ./balance compose-down [-v] stop the stack (-v: and delete the database volumes)
+#   ./balance compose-test      compose-up on its own project, port and subnet, then the Postman collection and
+#                               the five failover scenarios (docker kill / pause), then tear everything down,
+#                               the dockerd it started included
+#
+# Settings: BALANCE_COMPOSE_PROJECT [balance], BALANCE_HTTP_PORT [8080] (nginx on the host),
+# BALANCE_NET [172.31.89] / BALANCE_SUBNET [172.31.89.0/24] (the containers' network), EXTRA_CA_CERTS (PEM text
+# trusted by the build stage; by default this host's own CAs in /usr/local/share/ca-certificates, for networks
+# that intercept TLS), secrets from .env (see .env.example).
+
+compose_file=$root/docker-compose-balance.yml
+
+compose() {
+  docker-compose -p "${BALANCE_COMPOSE_PROJECT:-balance}" -f "$compose_file" "$@"
+}
+
+ensure_docker() {
+  local missing=()
+  command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  docker info >/dev/null 2>&1 && return 0
+  # No engine running (no systemd here, say): start one that leaves the host's network as it is: no iptables
+  # rules, no forwarding, no docker0. Builds use the host's network; the containers talk on their own bridge and
+  # nginx is published by docker-proxy.
+  log "starting dockerd (stopped again by compose-test; by hand: ./balance compose-down)"
+  mkdir -p "$run" "$logs_dir"
+  nohup setsid dockerd --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
+    --pidfile "$run/dockerd.pid" </dev/null >>"$logs_dir/dockerd.log" 2>&1 &
+  wait_for 60 dockerd docker info
+}
+
+stop_our_dockerd() {
+  local pid
+  [ -f "$run/dockerd.pid" ] || return 0
+  pid=$(cat "$run/dockerd.pid")
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
+  fi
+  rm -f "$run/dockerd.pid"
+  log "dockerd stopped"
+}
+
+ensure_base_image() {
+  docker image inspect debian:bookworm-slim >/dev/null 2>&1 && return 0
+  local rootfs
+  rootfs=$(mktemp -d)
+  log "making debian:bookworm-slim with debootstrap (no registry needed)"
+  debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$logs_dir/debootstrap.log" 2>&1 \
+    || die "debootstrap failed (see $logs_dir/debootstrap.log)"
+  cat > "$rootfs/etc/apt/sources.list" <<'EOF'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOF
+  # slim, as the official image: no package lists, caches, documentation or translations
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/usr/share/doc/* \
+         "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*
+  tar -C "$rootfs" -c . | docker import - debian:bookworm-slim >/dev/null
+  rm -rf "$rootfs"
+}
+
+container_health() { docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q "$1")" 2>/dev/null; }
+nginx_healthy() { [ "$(container_health nginx)" = healthy ]; }
+
+compose_up() {
+  mkdir -p "$logs_dir"
+  ensure_docker
+  ensure_base_image
+  if [ -z "${EXTRA_CA_CERTS:-}" ] && ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    EXTRA_CA_CERTS=$(cat /usr/local/share/ca-certificates/*.crt)
+    export EXTRA_CA_CERTS
+  fi
+  log "building the images (docker-compose build)"
+  compose build >>"$logs_dir/compose-build.log" 2>&1 || die "build failed (see $logs_dir/compose-build.log)"
+  compose up -d >>"$logs_dir/compose-up.log" 2>&1 || die "up failed (see $logs_dir/compose-up.log; docker-compose logs)"
+  wait_for 180 "nginx in compose" nginx_healthy
+  log "the compose stack is up: http://127.0.0.1:${BALANCE_HTTP_PORT:-8080}/users   (docker-compose -p ${BALANCE_COMPOSE_PROJECT:-balance} -f docker-compose-balance.yml ps)"
+}
+
+compose_down() {
+  if docker info >/dev/null 2>&1; then
+    compose down --remove-orphans ${1:+"$1"} >/dev/null 2>&1 || true
+  fi
+  stop_our_dockerd
+}
+
+compose_test() {
+  # beside anything a developer runs: another project, port and network
+  export BALANCE_COMPOSE_PROJECT=${BALANCE_COMPOSE_PROJECT:-balance-test} BALANCE_HTTP_PORT=${BALANCE_HTTP_PORT:-18090}
+  export BALANCE_NET=${BALANCE_NET:-172.31.90} BALANCE_SUBNET=${BALANCE_SUBNET:-172.31.90.0/24}
+  local started=$SECONDS failed=0 classes=$root/topology-tests/target/classes
+  trap 'compose_down -v' EXIT
+  compose down -v --remove-orphans >/dev/null 2>&1 || true
+  compose_up
+  log "compose stack up in $((SECONDS - started)) s; images:"
+  docker images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'balance/|debian:bookworm-slim' >&2
+  [ -d "$classes" ] || ./mvnw -B -q -pl topology-tests compile
+  log "Postman collection against the compose stack"
+  "$root/postman/run.sh" "http://127.0.0.1:$BALANCE_HTTP_PORT" || failed=$((failed + 1))
+  log "failover scenarios against the compose stack (docker kill / docker pause)"
+  java -cp "$classes" org.acme.balance.load.FailoverDemo --compose "$BALANCE_COMPOSE_PROJECT" "$BALANCE_HTTP_PORT" all \
+    "$BALANCE_HOME/compose-timelines" || failed=$((failed + 1))
+  log "compose path took $((SECONDS - started)) s"
+  # the two checks: the Postman collection, the failover scenarios
+  echo "compose: $((2 - failed)) passed, $failed failed"
+  [ "$failed" = 0 ]
+}

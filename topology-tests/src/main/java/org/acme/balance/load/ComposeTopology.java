@@ -1,0 +1,117 @@
+package org.acme.balance.load;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The compose stack (docker-compose-balance.yml), broken and mended with docker: kill = {@code docker kill}
+ * (SIGKILL), freeze = {@code docker pause}, start waits for the container's healthcheck.
+ */
+public final class ComposeTopology implements Topology {
+
+    private final Path root;
+    private final String project;
+    private final int httpPort;
+
+    public ComposeTopology(Path root, String project, int httpPort) {
+        this.root = root.toAbsolutePath().normalize();
+        this.project = project;
+        this.httpPort = httpPort;
+    }
+
+    @Override
+    public void kill(String node) {
+        compose("kill", "-s", "SIGKILL", node);
+    }
+
+    @Override
+    public void freeze(String node) {
+        compose("pause", node);
+    }
+
+    @Override
+    public void thaw(String node) {
+        compose("unpause", node);
+    }
+
+    @Override
+    public void start(String node) {
+        String container = compose("ps", "-q", node).strip();
+        if ("true".equals(docker("inspect", "-f", "{{.State.Paused}}", container).strip())) {
+            compose("unpause", node);
+        }
+        compose("start", node);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!"healthy".equals(docker("inspect", "-f", "{{.State.Health.Status}}", container).strip())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(node + " not healthy 120 s after start");
+            }
+            sleep(200);
+        }
+    }
+
+    @Override
+    public String psql(String node, String sql) {
+        // the superuser over the node's own socket (peer authentication, as the postgres account)
+        return compose("exec", "-T", node, "psql", "-X", "-q", "-h", "/var/lib/postgresql/data", "-U", "postgres",
+                "-d", "users", "-At", "-c", sql).strip();
+    }
+
+    @Override
+    public URI api(String path) {
+        return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    private String compose(String... args) {
+        List<String> command = new ArrayList<>(List.of("docker-compose", "-p", project, "-f",
+                root.resolve("docker-compose-balance.yml").toString()));
+        command.addAll(List.of(args));
+        return exec(command);
+    }
+
+    private String docker(String... args) {
+        List<String> command = new ArrayList<>(List.of("docker"));
+        command.addAll(List.of(args));
+        return exec(command);
+    }
+
+    private String exec(List<String> command) {
+        try {
+            Path output = Files.createTempFile("compose-", ".out");
+            try {
+                Process process = new ProcessBuilder(command).directory(root.toFile())
+                        .redirectErrorStream(false).redirectOutput(output.toFile())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                if (!process.waitFor(180, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException(String.join(" ", command) + " did not finish in 180 s");
+                }
+                String out = Files.readString(output);
+                if (process.exitValue() != 0) {
+                    throw new IllegalStateException(String.join(" ", command) + " failed (" + process.exitValue() + "): " + out);
+                }
+                return out;
+            } finally {
+                Files.deleteIfExists(output);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
