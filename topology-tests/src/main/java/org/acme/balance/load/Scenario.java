@@ -9,7 +9,8 @@ public enum Scenario {
     FAILOVER_REPLICA("failover-replica", Topology.REPLICA, Failure.KILL, 3, 10, 18),
     FREEZE_REPLICA("freeze-replica", Topology.REPLICA, Failure.FREEZE, 3, 10, 18),
     FAILOVER_PRIMARY("failover-primary", Topology.PRIMARY, Failure.KILL, 3, 10, 18),
-    KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 22),
+    // a JVM instance needs a few seconds to be ready again (8 s for a container), then up to nginx's 5 s fail_timeout
+    KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 26),
     FREEZE_SERVICE("freeze-service", "users-backend-2", Failure.FREEZE, 3, 10, 20);
 
     /** Killed = SIGKILL (docker kill), started again; frozen = SIGSTOP (docker pause), then thawed. */
