@@ -19,7 +19,7 @@ compose() {
   docker-compose -p "${BALANCE_COMPOSE_PROJECT:-balance}" -f "$compose_file" "$@"
 }
 
-ensure_docker() {
+ensure_docker() { # ensure_docker [DATA_ROOT]: a dockerd we start keeps its images there (default /var/lib/docker)
   local missing=()
   command -v docker >/dev/null 2>&1 || missing+=(docker.io)
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
@@ -36,7 +36,7 @@ ensure_docker() {
   log "starting dockerd (stopped again by compose-test; by hand: ./balance compose-down)"
   mkdir -p "$run" "$logs_dir"
   nohup setsid dockerd --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
-    --pidfile "$run/dockerd.pid" </dev/null >>"$logs_dir/dockerd.log" 2>&1 &
+    ${1:+--data-root "$1"} --pidfile "$run/dockerd.pid" </dev/null >>"$logs_dir/dockerd.log" 2>&1 &
   wait_for 60 dockerd docker info
 }
 
@@ -74,9 +74,9 @@ EOF
 container_health() { docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q "$1")" 2>/dev/null; }
 nginx_healthy() { [ "$(container_health nginx)" = healthy ]; }
 
-compose_up() {
+compose_up() { # compose_up [DATA_ROOT]
   mkdir -p "$logs_dir"
-  ensure_docker
+  ensure_docker "${1:-}"
   ensure_base_image
   if [ -z "${EXTRA_CA_CERTS:-}" ] && ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
     EXTRA_CA_CERTS=$(cat /usr/local/share/ca-certificates/*.crt)
@@ -101,9 +101,14 @@ compose_test() {
   export BALANCE_COMPOSE_PROJECT=${BALANCE_COMPOSE_PROJECT:-balance-test} BALANCE_HTTP_PORT=${BALANCE_HTTP_PORT:-18090}
   export BALANCE_NET=${BALANCE_NET:-172.31.90} BALANCE_SUBNET=${BALANCE_SUBNET:-172.31.90.0/24}
   local started=$SECONDS failed=0 classes=$root/topology-tests/target/classes
-  trap 'compose_down -v' EXIT
+  # A dockerd of our own gets a throwaway data root: every image is built from nothing, and the host's
+  # /var/lib/docker is left as it was. An engine already running is used as it is (with its cache).
+  # (A global: the EXIT trap runs after this function has returned.)
+  compose_data_root=""
+  docker info >/dev/null 2>&1 || compose_data_root=$(mktemp -d /var/tmp/balance-docker.XXXXXX)
+  trap 'compose_down -v; [ -z "$compose_data_root" ] || rm -rf "$compose_data_root"' EXIT
   compose down -v --remove-orphans >/dev/null 2>&1 || true
-  compose_up
+  compose_up "$compose_data_root"
   log "compose stack up in $((SECONDS - started)) s; images:"
   docker images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'balance/|debian:bookworm-slim' >&2
   [ -d "$classes" ] || ./mvnw -B -q -pl topology-tests compile

@@ -61,7 +61,7 @@ class ConcurrentMigrationIT {
             assertEquals(200, page.statusCode(), page.body());
             assertTrue(page.body().contains("\"total\":3"), page.body());
         } finally {
-            balance.down(false);
+            balance.downKeepingLogs(TopologyIT.ROOT.resolve("topology-tests/target/logs/balance-migrate-it"));
         }
     }
 }

@@ -55,7 +55,7 @@ class TopologyIT {
     @AfterAll
     static void down() {
         if (balance != null) {
-            balance.down(false); // logs stay in target/balance-it/logs for people to read
+            balance.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-it"));
         }
     }
 

@@ -75,6 +75,25 @@ public final class Balance implements Topology {
         run("up");
     }
 
+    /** Stops everything and deletes the data, after copying the logs to KEEP (for people to read). */
+    public void downKeepingLogs(Path keep) {
+        run("down");
+        Path logs = Path.of(env.get("BALANCE_HOME"), "logs");
+        try (var files = Files.walk(logs)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Path target = keep.resolve(logs.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(file, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            // no logs to keep: nothing else to do
+        }
+        run("down", "-v");
+    }
+
     public void down(boolean deleteData) {
         if (deleteData) {
             run("down", "-v");
