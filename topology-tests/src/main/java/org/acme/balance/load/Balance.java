@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /** The local runner, {@code ./balance}, driven from Java: the tests and the demos use the commands a person types. */
 public final class Balance implements Topology {
@@ -41,34 +40,7 @@ public final class Balance implements Topology {
     public String run(String... args) {
         List<String> command = new ArrayList<>(List.of("bash", root.resolve("balance").toString()));
         command.addAll(List.of(args));
-        try {
-            Path output = Files.createTempFile("balance-", ".out");
-            Path errors = Files.createTempFile("balance-", ".err");
-            try {
-                ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile())
-                        .redirectOutput(output.toFile()).redirectError(errors.toFile());
-                builder.environment().putAll(env);
-                Process process = builder.start();
-                if (!process.waitFor(300, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    throw new IllegalStateException("./balance " + String.join(" ", args) + " did not finish in 300 s");
-                }
-                String out = Files.readString(output);
-                if (process.exitValue() != 0) {
-                    throw new IllegalStateException("./balance " + String.join(" ", args) + " failed ("
-                            + process.exitValue() + "):\n" + out + Files.readString(errors));
-                }
-                return out;
-            } finally {
-                Files.deleteIfExists(output);
-                Files.deleteIfExists(errors);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Command.run(command, root, env, 300);
     }
 
     public void up() {

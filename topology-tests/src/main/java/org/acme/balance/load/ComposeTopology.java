@@ -1,11 +1,10 @@
 package org.acme.balance.load;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -81,30 +80,7 @@ public final class ComposeTopology implements Topology {
     }
 
     private String exec(List<String> command) {
-        try {
-            Path output = Files.createTempFile("compose-", ".out");
-            try {
-                Process process = new ProcessBuilder(command).directory(root.toFile())
-                        .redirectErrorStream(false).redirectOutput(output.toFile())
-                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-                if (!process.waitFor(180, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    throw new IllegalStateException(String.join(" ", command) + " did not finish in 180 s");
-                }
-                String out = Files.readString(output);
-                if (process.exitValue() != 0) {
-                    throw new IllegalStateException(String.join(" ", command) + " failed (" + process.exitValue() + "): " + out);
-                }
-                return out;
-            } finally {
-                Files.deleteIfExists(output);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Command.run(command, root, Map.of(), 180);
     }
 
     private static void sleep(long millis) {
