@@ -100,7 +100,7 @@ compose_test() {
   # beside anything a developer runs: another project, port and network
   export BALANCE_COMPOSE_PROJECT=${BALANCE_COMPOSE_PROJECT:-balance-test} BALANCE_HTTP_PORT=${BALANCE_HTTP_PORT:-18090}
   export BALANCE_NET=${BALANCE_NET:-172.31.90} BALANCE_SUBNET=${BALANCE_SUBNET:-172.31.90.0/24}
-  local started=$SECONDS failed=0 classes=$root/topology-tests/target/classes
+  local started=$SECONDS failed=0 classes
   # A dockerd of our own gets a throwaway data root: every image is built from nothing, and the host's
   # /var/lib/docker is left as it was. An engine already running is used as it is (with its cache).
   # (A global: the EXIT trap runs after this function has returned.)
@@ -111,7 +111,7 @@ compose_test() {
   compose_up "$compose_data_root"
   log "compose stack up in $((SECONDS - started)) s; images:"
   docker images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'balance/|debian:bookworm-slim' >&2
-  [ -d "$classes" ] || ./mvnw -B -q -pl topology-tests compile
+  classes=$(load_classes)
   log "Postman collection against the compose stack"
   "$root/postman/run.sh" "http://127.0.0.1:$BALANCE_HTTP_PORT" || failed=$((failed + 1))
   log "failover scenarios against the compose stack (docker kill / docker pause)"

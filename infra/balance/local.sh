@@ -28,6 +28,7 @@ stats_port=$((7000 + offset))
 primary_port=$((15432 + offset))
 replica_port=$((15433 + offset))
 jar=$root/users-service/target/quarkus-app/quarkus-run.jar
+java_opts=${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m}
 run=$BALANCE_HOME/run
 logs_dir=$BALANCE_HOME/logs
 pg_node=$root/infra/balance/pg-node.sh
@@ -199,7 +200,7 @@ start_instance() {
   [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] && read -ra extra <<<"$(migrator_env)"
   # shellcheck disable=SC2046 # the env lists are word lists by construction (no spaces in values)
   spawn "$node" env $(service_env) "${extra[@]}" USERS_INSTANCE_NAME="$node" USERS_HTTP_PORT="$(instance_port "$node")" \
-    java ${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m} -jar "$jar"
+    java $java_opts -jar "$jar"
 }
 
 migrate() { # the single migrator: a one-shot run of the service that applies migrations and exits
@@ -207,7 +208,7 @@ migrate() { # the single migrator: a one-shot run of the service that applies mi
   mkdir -p "$logs_dir"
   # shellcheck disable=SC2046
   env $(service_env) $(migrator_env) USERS_MIGRATE_ONLY=true USERS_INSTANCE_NAME=migrator USERS_HTTP_PORT=0 \
-    java ${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m} -jar "$jar" </dev/null >>"$logs_dir/migrator.log" 2>&1 \
+    java $java_opts -jar "$jar" </dev/null >>"$logs_dir/migrator.log" 2>&1 \
     || die "migrator failed (./balance logs migrator)"
 }
 
@@ -229,6 +230,15 @@ start_nginx() {
   # nginx writes its own pid file (the master); prefer it over the wrapper's
   wait_for 10 nginx test -s "$BALANCE_HOME/nginx/nginx.pid"
   cp "$BALANCE_HOME/nginx/nginx.pid" "$run/nginx.pid"
+}
+
+load_classes() { # the load generator and scenarios (topology-tests), compiled when missing or older than their sources
+  local classes=$root/topology-tests/target/classes
+  local stamp=$classes/org/acme/balance/load/FailoverDemo.class
+  if [ ! -f "$stamp" ] || [ -n "$(find topology-tests/src/main -newer "$stamp" -print -quit)" ]; then
+    ./mvnw -B -q -pl topology-tests compile >&2
+  fi
+  echo "$classes"
 }
 
 build_if_needed() {
@@ -334,8 +344,11 @@ down() {
 status() {
   local node
   printf '%-20s %-8s %-7s %s\n' NODE PID STATE ADDRESS
+  local state pid
   for node in $(nodes); do
-    printf '%-20s %-8s %-7s %s\n' "$node" "$(pid_of "$node" 2>/dev/null || echo -)" "$(state_of "$node")" "$(address_of "$node")"
+    state=$(state_of "$node")
+    pid=-; [ "$state" = down ] || pid=$(pid_of "$node")
+    printf '%-20s %-8s %-7s %s\n' "$node" "$pid" "$state" "$(address_of "$node")"
   done
   echo
   echo "HAProxy's view (http://127.0.0.1:$stats_port/):"
@@ -382,12 +395,13 @@ logs() {
 
 demo_scenarios="failover-replica freeze-replica failover-primary kill-service freeze-service"
 demo() {
-  local scenario=$1 classes=$root/topology-tests/target/classes
+  local scenario=$1 classes
   if [ "$scenario" = list ] || ! grep -qw -- "$scenario" <<<"$demo_scenarios"; then
     echo "scenarios: $demo_scenarios (the topology must be up: ./balance up)"; [ "$scenario" = list ]; return
   fi
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$nginx_port/host")" = 200 ] || die "the topology is not up: ./balance up"
-  [ -d "$classes" ] || ./mvnw -B -q -pl topology-tests test-compile
+  classes=$(load_classes)
   mkdir -p "$BALANCE_HOME/timelines"
-  java -cp "$classes" org.acme.balance.load.FailoverDemo "$scenario" "$BALANCE_HOME/timelines"
+  BALANCE_HOME=$BALANCE_HOME BALANCE_PORT_OFFSET=$offset \
+    java -cp "$classes" org.acme.balance.load.FailoverDemo "$scenario" "$BALANCE_HOME/timelines"
 }

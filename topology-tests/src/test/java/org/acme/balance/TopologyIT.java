@@ -85,21 +85,36 @@ class TopologyIT {
 
     @Test
     @Order(3)
-    void backupServesNothingWhileTheActiveInstancesAreUpAndEverythingWhenBothAreKilled() throws Exception {
+    void backupServesNothingWhileTheActiveInstancesAreUpAndEverythingWhenBothAreKilledThenNginxAnswers502() throws Exception {
         assertEquals(0, hostCounts(20).getOrDefault("users-backend-3", 0), "the backup is idle while 1 and 2 are up");
 
-        balance.kill("users-backend-1");
-        balance.kill("users-backend-2");
-        assertEquals(Map.of("users-backend-3", 30), hostCounts(30), "every request served by the backup");
-        HttpResponse<String> created = send(HttpRequest.newBuilder(balance.api("/users"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"name\":\"Via backup\",\"email\":\"backup-" + System.nanoTime() + "@load.test\"}")));
-        assertEquals(201, created.statusCode(), created.body());
-        assertEquals("users-backend-3", created.headers().firstValue("X-Served-By").orElse(""));
+        try {
+            balance.kill("users-backend-1");
+            balance.kill("users-backend-2");
+            assertEquals(Map.of("users-backend-3", 30), hostCounts(30), "every request served by the backup");
+            HttpResponse<String> created = send(HttpRequest.newBuilder(balance.api("/users"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"name\":\"Via backup\",\"email\":\"backup-" + System.nanoTime() + "@load.test\"}")));
+            assertEquals(201, created.statusCode(), created.body());
+            assertEquals("users-backend-3", created.headers().firstValue("X-Served-By").orElse(""));
+            assertTrue(balance.run("status").matches("(?s).*users-backend-1 +- +down .*users-backend-3 +\\d+ +up .*"),
+                    "./balance status shows which instances are down");
 
-        balance.start("users-backend-1");
-        balance.start("users-backend-2");
+            // no instance left: nginx's own answer is problem+json, not an HTML page, and says when to retry
+            balance.kill("users-backend-3");
+            HttpResponse<String> none = send(HttpRequest.newBuilder(balance.api("/users/1")).GET());
+            assertEquals(502, none.statusCode(), none.body());
+            assertEquals("application/problem+json", none.headers().firstValue("Content-Type").orElse(""));
+            assertEquals("2", none.headers().firstValue("Retry-After").orElse(""));
+            assertTrue(none.body().contains("\"status\":502") && none.body().contains("\"instance\":\"/users/1\""),
+                    none.body());
+        } finally {
+            // the scenarios after this one need every instance, whatever failed here
+            for (String node : List.of("users-backend-3", "users-backend-1", "users-backend-2")) {
+                balance.start(node);
+            }
+        }
         // nginx tries a failed server again once its fail_timeout (5 s) has passed
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         Map<String, Integer> served = hostCounts(20);

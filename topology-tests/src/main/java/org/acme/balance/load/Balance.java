@@ -29,11 +29,10 @@ public final class Balance implements Topology {
         env.putAll(extraEnv);
     }
 
-    /** The topology a person started with {@code ./balance up} from ROOT (the demos). */
+    /** The topology a person started with {@code ./balance up}: {@code ./balance demo} passes its home and offset. */
     public static Balance ofUser(Path root) {
-        String home = System.getenv().getOrDefault("BALANCE_HOME", root.resolve(".balance").toString());
-        int offset = Integer.parseInt(System.getenv().getOrDefault("BALANCE_PORT_OFFSET", "0"));
-        return new Balance(root, Path.of(home), offset, Map.of());
+        return new Balance(root, Path.of(System.getenv("BALANCE_HOME")),
+                Integer.parseInt(System.getenv("BALANCE_PORT_OFFSET")), Map.of());
     }
 
     /** Runs {@code ./balance ARGS...}, returns its standard output; fails with the whole output when it fails. */
@@ -104,12 +103,5 @@ public final class Balance implements Topology {
         return URI.create("http://127.0.0.1:" + (8080 + portOffset) + path);
     }
 
-    /** One service instance directly, bypassing nginx. */
-    public URI instance(int number, String path) {
-        return URI.create("http://127.0.0.1:" + (8080 + portOffset + number) + path);
-    }
 
-    public Path root() {
-        return root;
-    }
 }
