@@ -2,16 +2,17 @@ package org.acme.balance.load;
 
 /**
  * The failures of DESIGN.md's failure contract, each applied to one node under load and then undone:
- * the node fails at {@code failAtS}, recovers at {@code recoverAtS}, the load stops at {@code endS}.
+ * the node fails at {@code failAtS}, recovers at {@code recoverAtS}; the load stops at {@code endS}, or
+ * {@code settleS} after the recovery command returned when that is later (a container may take a while to be healthy).
  */
 public enum Scenario {
 
-    FAILOVER_REPLICA("failover-replica", Topology.REPLICA, Failure.KILL, 3, 10, 18),
-    FREEZE_REPLICA("freeze-replica", Topology.REPLICA, Failure.FREEZE, 3, 10, 18),
-    FAILOVER_PRIMARY("failover-primary", Topology.PRIMARY, Failure.KILL, 3, 10, 18),
-    // a JVM instance needs a few seconds to be ready again (8 s for a container), then up to nginx's 5 s fail_timeout
-    KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 26),
-    FREEZE_SERVICE("freeze-service", "users-backend-2", Failure.FREEZE, 3, 10, 20);
+    FAILOVER_REPLICA("failover-replica", Topology.REPLICA, Failure.KILL, 3, 10, 18, 5),
+    FREEZE_REPLICA("freeze-replica", Topology.REPLICA, Failure.FREEZE, 3, 10, 18, 5),
+    FAILOVER_PRIMARY("failover-primary", Topology.PRIMARY, Failure.KILL, 3, 10, 18, 5),
+    // a restarted instance is tried again by nginx after its 5 s fail_timeout: the load outlasts that
+    KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 20, 8),
+    FREEZE_SERVICE("freeze-service", "users-backend-2", Failure.FREEZE, 3, 10, 20, 8);
 
     /** Killed = SIGKILL (docker kill), started again; frozen = SIGSTOP (docker pause), then thawed. */
     public enum Failure {
@@ -49,14 +50,16 @@ public enum Scenario {
     public final int failAtS;
     public final int recoverAtS;
     public final int endS;
+    public final int settleS;
 
-    Scenario(String id, String node, Failure failure, int failAtS, int recoverAtS, int endS) {
+    Scenario(String id, String node, Failure failure, int failAtS, int recoverAtS, int endS, int settleS) {
         this.id = id;
         this.node = node;
         this.failure = failure;
         this.failAtS = failAtS;
         this.recoverAtS = recoverAtS;
         this.endS = endS;
+        this.settleS = settleS;
     }
 
     public boolean hitsReplica() {

@@ -37,15 +37,18 @@ public final class ScenarioRun {
     public final Map<String, Long> storedOnPrimary;
     /** How many of them the replica holds once replication caught up (or gave up waiting). */
     public final long storedOnReplica;
+    /** When the load stopped, from its start. */
+    public final double endMs;
 
     private ScenarioRun(Scenario scenario, List<Sample> samples, List<Probe> probes, List<Event> events,
-            Map<String, Long> storedOnPrimary, long storedOnReplica) {
+            Map<String, Long> storedOnPrimary, long storedOnReplica, double endMs) {
         this.scenario = scenario;
         this.samples = samples;
         this.probes = probes;
         this.events = events;
         this.storedOnPrimary = storedOnPrimary;
         this.storedOnReplica = storedOnReplica;
+        this.endMs = endMs;
     }
 
     public static ScenarioRun execute(Topology topology, Scenario scenario) throws Exception {
@@ -54,6 +57,7 @@ public final class ScenarioRun {
         awaitOnReplica(topology, prefix, KNOWN_USERS, 30);
 
         List<Event> events = new ArrayList<>();
+        double endMs;
         LoadGenerator load = new LoadGenerator(topology, known, prefix);
         try (load) {
             load.start();
@@ -63,7 +67,8 @@ public final class ScenarioRun {
             sleepUntil(load, scenario.recoverAtS * 1000.0);
             events.add(timed(load, scenario.failure.recovery + " " + scenario.node,
                     () -> scenario.failure.undo(topology, scenario.node)));
-            sleepUntil(load, scenario.endS * 1000.0);
+            endMs = Math.max(scenario.endS * 1000.0, events.get(1).doneMs() + scenario.settleS * 1000.0);
+            sleepUntil(load, endMs);
             load.stop();
         } finally {
             // never leave a node dead or frozen for the next scenario, even when this one failed half-way
@@ -84,7 +89,7 @@ public final class ScenarioRun {
             }
         }
         long onReplica = awaitOnReplica(topology, prefix, stored.size(), 30);
-        return new ScenarioRun(scenario, load.samples(), load.probes(), List.copyOf(events), stored, onReplica);
+        return new ScenarioRun(scenario, load.samples(), load.probes(), List.copyOf(events), stored, onReplica, endMs);
     }
 
     // ---- measurements ------------------------------------------------------------------------
@@ -223,7 +228,7 @@ public final class ScenarioRun {
             long failed = plain.values().stream().mapToLong(Long::longValue).sum() - plain.getOrDefault(201, 0L);
             check(violations, failed <= 4, failed + " creates failed: at most those in flight on the failed instance");
             // nginx tries a failed server again after fail_timeout (5 s): the scenario runs long enough for that
-            Map<String, Long> after = servedBy(events.get(1).doneMs(), scenario.endS * 1000.0);
+            Map<String, Long> after = servedBy(events.get(1).doneMs(), endMs);
             check(violations, after.getOrDefault(scenario.node, 0L) > 0, scenario.node + " serves again once back: " + after);
         }
         return violations;
@@ -240,7 +245,7 @@ public final class ScenarioRun {
         out.append(String.format(Locale.ROOT, "%s: %d requests (%d GET, %d POST) in %d s; failed GETs %d;"
                 + " POST statuses with Idempotency-Key %s, without %s;"
                 + " longest GET %.0f ms; longest POST %.0f ms; read stall %.0f ms",
-                scenario.id, samples.size(), gets().size(), posts().size(), scenario.endS, failedGets().size(),
+                scenario.id, samples.size(), gets().size(), posts().size(), Math.round(endMs / 1000), failedGets().size(),
                 postStatuses(true), postStatuses(false), maxLatencyMs(Sample::isGet), maxLatencyMs(s -> !s.isGet()),
                 readStallMs()));
         if (scenario.hitsReplica()) {
@@ -269,7 +274,7 @@ public final class ScenarioRun {
     public Path writeTimeline(Path dir, Path chartScript) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         List<String> instances = List.of("users-backend-1", "users-backend-2", "users-backend-3");
-        int buckets = (int) Math.ceil(scenario.endS * 1000 / BUCKET_MS) + 1;
+        int buckets = (int) Math.ceil(endMs / BUCKET_MS) + 1;
         double perSecond = 1000 / BUCKET_MS;
         StringBuilder csv = new StringBuilder("t_s,get_ok,get_failed,post_ok,post_503,post_failed,"
                 + String.join(",", instances) + ",reads_on_replica_pct\n");
