@@ -103,5 +103,11 @@ public final class Balance implements Topology {
         return URI.create("http://127.0.0.1:" + (8080 + portOffset) + path);
     }
 
+    /** One service instance directly, without nginx: users-backend-N listens on 8080 + N + the offset. */
+    public URI instance(String node, String path) {
+        int n = Integer.parseInt(node.substring("users-backend-".length()));
+        return URI.create("http://127.0.0.1:" + (8080 + n + portOffset) + path);
+    }
+
 
 }

@@ -40,8 +40,8 @@ public class UserResource {
     @GET
     public UserPage list(@QueryParam("page") @DefaultValue("0") String page,
             @QueryParam("size") @DefaultValue("20") String size) {
-        int pageNumber = intParam("page", page, 0, 1_000_000);
-        int pageSize = intParam("size", size, 1, MAX_PAGE_SIZE);
+        int pageNumber = QueryParams.intParam("page", page, 0, 1_000_000);
+        int pageSize = QueryParams.intParam("size", size, 1, MAX_PAGE_SIZE);
         var items = service.page(pageNumber, pageSize).stream().map(UserResponse::of).toList();
         return new UserPage(items, pageNumber, pageSize, service.count());
     }
@@ -91,17 +91,5 @@ public class UserResource {
             throw new UserNotFoundException(id);
         }
         return Response.noContent().build();
-    }
-
-    private static int intParam(String name, String value, int min, int max) {
-        try {
-            int parsed = Integer.parseInt(value.strip());
-            if (parsed >= min && parsed <= max) {
-                return parsed;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new InvalidInputException(name, "must be an integer between " + min + " and " + max);
     }
 }

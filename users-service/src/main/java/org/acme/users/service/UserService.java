@@ -7,14 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.function.Supplier;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.acme.users.entity.User;
-import org.acme.users.problem.ProblemMappers;
 import org.acme.users.problem.UserNotFoundException;
 import org.acme.users.repository.IdempotencyKeyRepository;
 import org.acme.users.repository.UserRepository;
@@ -26,11 +24,6 @@ import org.acme.users.repository.UserRepository;
 @ApplicationScoped
 public class UserService {
 
-    /** A read that meets a broken connection is tried again, at most this many times in all. */
-    static final int READ_ATTEMPTS = 4;
-    /** Before a retry: time for the pool to close its other idle connections (it does so asynchronously). */
-    static final long RETRY_PAUSE_MILLIS = 20;
-
     @Inject
     UserRepository users;
 
@@ -38,49 +31,22 @@ public class UserService {
     IdempotencyKeyRepository idempotencyKeys;
 
     @Inject
-    DatabaseNodes nodes;
+    ReadRetry retry;
 
     /** A create that carried an Idempotency-Key: the user, and whether an earlier request with the key made it. */
     public record Created(User user, boolean replayed) {
     }
 
     public Optional<User> find(long id) {
-        return read(() -> users.findByIdOptional(id));
+        return retry.read(() -> users.findByIdOptional(id));
     }
 
     public List<User> page(int page, int size) {
-        return read(() -> users.page(page, size));
+        return retry.read(() -> users.page(page, size));
     }
 
     public long count() {
-        return read(users::count);
-    }
-
-    /**
-     * Reads are idempotent, so a read that failed on a dead pooled connection (the replica was killed, or
-     * HAProxy cut its sessions when it marked it down) runs again on a fresh one, which HAProxy sends to the
-     * node that is up. The caller sees a slower answer instead of a 503.
-     */
-    private <T> T read(Supplier<T> query) {
-        for (int attempt = 1;; attempt++) {
-            try {
-                return query.get();
-            } catch (RuntimeException e) {
-                if (attempt == READ_ATTEMPTS || !ProblemMappers.databaseUnavailable(e)) {
-                    throw e;
-                }
-                nodes.dropIdleConnections();
-                pause(RETRY_PAUSE_MILLIS * attempt);
-            }
-        }
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return retry.read(users::count);
     }
 
     @Transactional

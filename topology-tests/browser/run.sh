@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the chat page's browser test (chat-browser.mjs) with headless Chromium.
+#   topology-tests/browser/run.sh BASE_URL OUT_DIR [BOB_BASE_URL]
+# e.g. run.sh http://127.0.0.1:8080 target/browser  (screenshots: OUT_DIR/chat.png, OUT_DIR/chat-bob.png)
+# Debian's chromium is installed with apt when missing; playwright-core (driver only, no browser download)
+# is installed locally into topology-tests/browser/node_modules on first use (needs npm and the npm registry).
+set -euo pipefail
+
+dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+playwright_version=1.65.1   # needs Node.js 20+
+
+if [[ $# -lt 2 || -z "$1" || -z "$2" ]]; then
+    echo "usage: $0 BASE_URL OUT_DIR [BOB_BASE_URL]" >&2
+    exit 2
+fi
+
+if [[ ! -x /usr/bin/chromium ]]; then
+    sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    echo "run.sh: installing chromium with apt-get" >&2
+    "${sudo[@]}" apt-get update -qq >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+
+command -v node >/dev/null || { echo "run.sh: node is required" >&2; exit 2; }
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if (( node_major < 20 )); then
+    echo "run.sh: playwright-core $playwright_version needs Node.js 20 or later, found $(node --version)" >&2
+    exit 2
+fi
+
+# installed, and at the pinned version (a stale copy from an older pin is replaced)
+installed="$(node -p "require('$dir/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
+if [[ "$installed" != "$playwright_version" ]]; then
+    command -v npm >/dev/null || { echo "run.sh: npm is required to install playwright-core" >&2; exit 2; }
+    echo "run.sh: installing playwright-core@$playwright_version into $dir/node_modules" >&2
+    npm install --no-audit --no-fund --prefix "$dir" "playwright-core@$playwright_version" >&2
+fi
+
+mkdir -p "$2"
+set +e
+node "$dir/chat-browser.mjs" "$@"
+rc=$?
+set -e
+exit "$rc"

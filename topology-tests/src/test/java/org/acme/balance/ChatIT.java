@@ -1,0 +1,212 @@
+package org.acme.balance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.acme.balance.load.Balance;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chat across instances (./balance up: nginx, users-backend-1..3, HAProxy, primary, replica): a message
+ * sent on one instance reaches the room's members on every instance exactly once, in order, and a client whose
+ * instance dies reconnects through nginx to another and catches up without a gap.
+ */
+class ChatIT {
+
+    static final Path ROOT = TopologyIT.ROOT;
+    /** nginx 21080, instances 21081-21083, HAProxy 18000/18001, PostgreSQL 28432/28433 (see TopologyIT). */
+    static final int PORT_OFFSET = 13000;
+    static final List<String> INSTANCES = List.of("users-backend-1", "users-backend-2");
+
+    static Balance balance;
+
+    @BeforeAll
+    static void up() {
+        balance = new Balance(ROOT, ROOT.resolve("topology-tests/target/balance-chat-it"), PORT_OFFSET, Map.of());
+        balance.down(true);
+        balance.up();
+    }
+
+    @AfterAll
+    static void down() {
+        if (balance != null) {
+            balance.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-chat-it"));
+        }
+    }
+
+    static String uniqueRoom(String name) {
+        return name + "-" + System.currentTimeMillis();
+    }
+
+    static List<Long> oneTo(long n) {
+        return LongStream.rangeClosed(1, n).boxed().toList();
+    }
+
+    @Test
+    void membersOnDifferentInstancesReceiveEachOthersMessagesExactlyOnceInOrder() throws Exception {
+        String room = uniqueRoom("across");
+        try (ChatClient alice = new ChatClient(room, "alice").connect(balance.instance("users-backend-1", ""));
+                ChatClient bob = new ChatClient(room, "bob").connect(balance.instance("users-backend-2", ""));
+                ChatClient carol = new ChatClient(room, "carol").connect(balance.api(""))) {
+            assertEquals("users-backend-1", alice.instance);
+            assertEquals("users-backend-2", bob.instance);
+            System.out.println("chat: alice on " + alice.instance + ", bob on " + bob.instance + ", carol (nginx) on "
+                    + carol.instance);
+            for (int i = 1; i <= 5; i++) {
+                alice.say("alice " + i, "a" + i);
+                bob.say("bob " + i, "b" + i);
+                carol.say("carol " + i, "c" + i);
+            }
+            for (ChatClient client : List.of(alice, bob, carol)) {
+                assertEquals(15, client.awaitMessages(15, 20), client.user + " received every message");
+                client.settle(500);
+                assertEquals(oneTo(15), client.ids(), client.user + ": each message once, ids in order without gaps");
+                for (ChatClient sender : List.of(alice, bob, carol)) {
+                    assertEquals(List.of(sender.user + " 1", sender.user + " 2", sender.user + " 3", sender.user + " 4",
+                            sender.user + " 5"), texts(client, sender.user), client.user + " sees " + sender.user + "'s in order");
+                }
+            }
+            assertEquals(alice.messages, bob.messages, "the same frames, in the same order, on both instances");
+            assertEquals(alice.messages, carol.messages);
+        }
+    }
+
+    @Test
+    void aThousandMessagesAcrossTwentyClientsOnTwoInstancesNoneLostNoneTwice() throws Exception {
+        String room = uniqueRoom("thousand");
+        int clients = 20;
+        int perClient = 50;
+        int total = clients * perClient;
+        List<ChatClient> members = new ArrayList<>();
+        ExecutorService senders = Executors.newFixedThreadPool(clients);
+        try {
+            for (int c = 0; c < clients; c++) {
+                members.add(new ChatClient(room, "user" + c).connect(balance.instance(INSTANCES.get(c % 2), "")));
+            }
+            long started = System.nanoTime();
+            List<Future<?>> sending = new ArrayList<>();
+            for (ChatClient member : members) {
+                sending.add(senders.submit(() -> {
+                    for (int m = 1; m <= perClient; m++) {
+                        member.say(member.user + " " + m, member.user + "-" + m);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> sent : sending) {
+                sent.get(60, TimeUnit.SECONDS);
+            }
+            for (ChatClient member : members) {
+                assertEquals(total, member.awaitMessages(total, 60), member.user + " received all " + total);
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            System.out.printf("chat: %d messages from %d clients on 2 instances delivered to all %d in %.1f s"
+                    + " (%.0f stored/s, %.0f deliveries/s)%n", total, clients, clients, seconds, total / seconds,
+                    total * clients / seconds);
+            for (ChatClient member : members) {
+                member.settle(member == members.get(0) ? 1000 : 0);
+                assertEquals(oneTo(total), member.ids(), member.user + ": every id once, in order, no gap");
+                assertEquals(members.get(0).messages, member.messages, member.user + " saw the room as user0 did");
+                List<String> own = texts(member, member.user);
+                assertEquals(perClient, own.size());
+                for (int m = 1; m <= perClient; m++) {
+                    assertEquals(member.user + " " + m, own.get(m - 1), member.user + "'s own messages in the order sent");
+                }
+            }
+            assertEquals(String.valueOf(total), balance.psql("service-db",
+                    "SELECT count(*) FROM users.chat_messages WHERE room = '" + room + "'"), "stored once each");
+        } finally {
+            senders.shutdownNow();
+            members.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void aClientWhoseInstanceDiesReconnectsThroughNginxAndCatchesUpWithoutGaps() throws Exception {
+        String room = uniqueRoom("reconnect");
+        ChatClient dave = new ChatClient(room, "dave").connect(balance.api(""));
+        String doomed = dave.instance;
+        String survivor = doomed.equals("users-backend-1") ? "users-backend-2" : "users-backend-1";
+        try (ChatClient erin = new ChatClient(room, "erin").connect(balance.instance(survivor, ""))) {
+            for (int i = 1; i <= 5; i++) {
+                erin.say("before " + i, "before-" + i);
+            }
+            assertEquals(5, dave.awaitMessages(5, 20));
+
+            balance.kill(doomed);
+            assertNotEquals(-1, dave.awaitClosed(10), "dave's socket ended with its instance");
+            long killedAt = System.nanoTime();
+            for (int i = 1; i <= 10; i++) {
+                erin.say("while away " + i, "away-" + i); // dave misses these
+            }
+
+            dave.connect(balance.api("")); // as the page does: through nginx, after=<last id>
+            double reconnectMs = (System.nanoTime() - killedAt) / 1e6;
+            assertNotEquals(doomed, dave.instance, "nginx sent dave to an instance that is up");
+            assertEquals(15, dave.awaitMessages(15, 20), "dave caught up");
+            erin.say("after", "after");
+            assertEquals(16, dave.awaitMessages(16, 20));
+            dave.settle(500);
+            assertEquals(oneTo(16), dave.ids(), "no gap, no duplicate across the reconnect");
+            System.out.printf("chat: %s killed; dave reconnected through nginx to %s %.0f ms later and caught up 10"
+                    + " missed messages%n", doomed, dave.instance, reconnectMs);
+
+            // the history endpoint (read from the replica) has the same, for a client that prefers to fetch it
+            List<Long> history = List.of();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!history.equals(LongStream.rangeClosed(6, 16).boxed().toList()) && System.nanoTime() < deadline) {
+                HttpResponse<String> response = ChatClient.HTTP.send(HttpRequest.newBuilder(
+                        balance.api("/chat/" + room + "/messages?after=5")).GET().build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, response.statusCode(), response.body());
+                List<Long> ids = new ArrayList<>();
+                ChatClient.JSON.readTree(response.body()).forEach(m -> ids.add(m.get("id").asLong()));
+                history = ids;
+                Thread.sleep(100);
+            }
+            assertEquals(LongStream.rangeClosed(6, 16).boxed().toList(), history, "history after 5 is complete");
+        } finally {
+            dave.close();
+            balance.start(doomed);
+        }
+    }
+
+    @Test
+    void theChatPageWorksInChromiumAcrossTwoInstances() throws Exception {
+        // alice's page goes through nginx; bob's is served by the other instance, so the fan-out is exercised
+        String aliceInstance;
+        try (ChatClient probe = new ChatClient(uniqueRoom("probe"), "probe").connect(balance.api(""))) {
+            aliceInstance = probe.instance; // nginx pins this client address to one instance
+        }
+        String bobInstance = aliceInstance.equals("users-backend-1") ? "users-backend-2" : "users-backend-1";
+        Path out = ROOT.resolve("topology-tests/target/browser");
+        Process browser = new ProcessBuilder("bash", ROOT.resolve("topology-tests/browser/run.sh").toString(),
+                balance.api("").toString(), out.toString(), balance.instance(bobInstance, "").toString())
+                .redirectErrorStream(true).redirectOutput(ROOT.resolve("topology-tests/target/browser.log").toFile()).start();
+        assertTrue(browser.waitFor(300, TimeUnit.SECONDS), "the browser test finished");
+        String log = Files.readString(ROOT.resolve("topology-tests/target/browser.log"));
+        System.out.println(log);
+        assertEquals(0, browser.exitValue(), "chat-browser.mjs passed (see target/browser.log)");
+        assertTrue(log.contains("alice on " + aliceInstance + ", bob on " + bobInstance), "pages on two instances");
+        assertTrue(Files.size(out.resolve("chat.png")) > 1000, "the screenshot was kept");
+    }
+
+    private static List<String> texts(ChatClient client, String sender) {
+        return client.messages.stream().filter(m -> sender.equals(m.get("user").asText()))
+                .map(m -> m.get("text").asText()).toList();
+    }
+}

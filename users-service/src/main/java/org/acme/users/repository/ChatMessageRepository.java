@@ -1,0 +1,47 @@
+package org.acme.users.repository;
+
+import io.quarkus.hibernate.orm.panache.Panache;
+import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
+import io.quarkus.panache.common.Sort;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import java.util.Optional;
+import org.acme.users.entity.ChatMessage;
+
+@ApplicationScoped
+public class ChatMessageRepository implements PanacheRepositoryBase<ChatMessage, ChatMessage.Key> {
+
+    /**
+     * The next id of ROOM. The upsert locks the room's row until the caller's transaction ends, so the next
+     * message of the room waits for this one to commit or roll back: ids are gapless and in commit order.
+     */
+    public long nextId(String room) {
+        return ((Number) Panache.getEntityManager().createNativeQuery(
+                "INSERT INTO users.chat_rooms AS r (room, last_id) VALUES (:room, 1)"
+                        + " ON CONFLICT (room) DO UPDATE SET last_id = r.last_id + 1 RETURNING last_id")
+                .setParameter("room", room).getSingleResult()).longValue();
+    }
+
+    /** The id of the room's newest message, 0 for a room without any. */
+    public long lastId(String room) {
+        List<?> found = Panache.getEntityManager()
+                .createNativeQuery("SELECT last_id FROM users.chat_rooms WHERE room = :room")
+                .setParameter("room", room).getResultList();
+        return found.isEmpty() ? 0 : ((Number) found.get(0)).longValue();
+    }
+
+    public Optional<ChatMessage> findByClientKey(String room, String author, String clientKey) {
+        return find("room = ?1 and author = ?2 and clientKey = ?3", room, author, clientKey).firstResultOptional();
+    }
+
+    /** At most LIMIT messages of ROOM with an id above AFTER, oldest first. */
+    public List<ChatMessage> after(String room, long after, int limit) {
+        return find("room = ?1 and id > ?2", Sort.by("id"), room, after).range(0, limit - 1).list();
+    }
+
+    /** Sent to every listening instance when (and only if) the caller's transaction commits. */
+    public void notify(String channel, String payload) {
+        Panache.getEntityManager().createNativeQuery("SELECT pg_notify(:channel, :payload)")
+                .setParameter("channel", channel).setParameter("payload", payload).getSingleResult();
+    }
+}

@@ -1,0 +1,113 @@
+package org.acme.users.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.control.ActivateRequestContext;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.acme.users.entity.ChatMessage;
+import org.acme.users.repository.ChatMessageRepository;
+
+/**
+ * Chat rooms on the primary: a message is stored and announced (NOTIFY) in one transaction, so every instance
+ * hears of exactly the messages that committed, in commit order. History reads come from the replica.
+ */
+@ApplicationScoped
+public class ChatService {
+
+    /** The NOTIFY channel every instance LISTENs on; the payload is a {@link ChatFrame} in JSON. */
+    public static final String CHANNEL = "users_chat";
+    public static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    public static final int MAX_USER_LENGTH = 64;
+    // with JSON escaping the NOTIFY payload stays well under PostgreSQL's 8000-byte limit
+    public static final int MAX_TEXT_LENGTH = 1000;
+    public static final int MAX_PAGE = 500;
+
+    @Inject
+    ChatMessageRepository messages;
+
+    @Inject
+    ReadRetry retry;
+
+    @Inject
+    ObjectMapper json;
+
+    /** A stored message, and whether an earlier frame with the same client key stored it. */
+    public record Posted(ChatMessage message, boolean replayed) {
+    }
+
+    @Transactional
+    public Posted post(String room, String author, String text, String clientKey) {
+        long id = messages.nextId(room);
+        if (clientKey != null) {
+            Optional<ChatMessage> earlier = messages.findByClientKey(room, author, clientKey);
+            if (earlier.isPresent()) {
+                QuarkusTransaction.setRollbackOnly(); // gives the id back: ids stay gapless
+                return new Posted(earlier.get(), true);
+            }
+        }
+        ChatMessage message = new ChatMessage();
+        message.room = room;
+        message.id = id;
+        message.author = author;
+        message.body = text;
+        message.clientKey = clientKey;
+        message.sentAt = Instant.now().truncatedTo(ChronoUnit.MICROS); // PostgreSQL's precision
+        messages.persist(message);
+        messages.notify(CHANNEL, toJson(ChatFrame.of(message)));
+        return new Posted(message, false);
+    }
+
+    /** Join and leave notices are announced to the room's members everywhere, not stored. */
+    @Transactional
+    public void announce(String type, String room, String user) {
+        messages.notify(CHANNEL, toJson(ChatFrame.notice(type, room, user, Instant.now().truncatedTo(ChronoUnit.MICROS))));
+    }
+
+    /** History from the read datasource (the replica): it may lag the primary by the replication delay. */
+    public List<ChatMessage> history(String room, long after, int limit) {
+        return retry.read(() -> messages.after(room, after, limit));
+    }
+
+    /**
+     * History from the primary, where every announced message is already committed: for sockets catching up.
+     * (A transaction is what routes a session to the primary; retried like reads after the primary returns.
+     * The relay's listener thread has no request context of its own: the tenant resolution needs one.)
+     */
+    @ActivateRequestContext
+    public List<ChatMessage> historyOnPrimary(String room, long after, int limit) {
+        return retry.read(() -> QuarkusTransaction.requiringNew().call(() -> messages.after(room, after, limit)));
+    }
+
+    /** The room's newest id, from the primary. */
+    @ActivateRequestContext
+    public long lastId(String room) {
+        return retry.read(() -> QuarkusTransaction.requiringNew().call(() -> messages.lastId(room)));
+    }
+
+    public String toJson(ChatFrame frame) {
+        try {
+            return json.writeValueAsString(frame);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e); // a record of strings and numbers always serializes
+        }
+    }
+
+    /** Why USER cannot be a chat name, or null when it can: 1 to 64 characters, none of them a control character. */
+    public static String invalidUser(String user) {
+        if (user == null || user.isBlank()) {
+            return "user is required";
+        }
+        if (user.codePointCount(0, user.length()) > MAX_USER_LENGTH || user.chars().anyMatch(Character::isISOControl)) {
+            return "user must be 1 to " + MAX_USER_LENGTH + " characters without control characters";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,45 @@
+package org.acme.users.service;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.function.Supplier;
+import org.acme.users.problem.ProblemMappers;
+
+/**
+ * Reads are idempotent, so a read that failed on a dead pooled connection (the replica was killed, or HAProxy
+ * cut its sessions when it marked it down) runs again on a fresh one, which HAProxy sends to the node that is
+ * up. The caller sees a slower answer instead of a 503.
+ */
+@ApplicationScoped
+public class ReadRetry {
+
+    /** A read that meets a broken connection is tried again, at most this many times in all. */
+    static final int READ_ATTEMPTS = 4;
+    /** Before a retry: time for the pool to close its other idle connections (it does so asynchronously). */
+    static final long RETRY_PAUSE_MILLIS = 20;
+
+    @Inject
+    DatabaseNodes nodes;
+
+    public <T> T read(Supplier<T> query) {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return query.get();
+            } catch (RuntimeException e) {
+                if (attempt == READ_ATTEMPTS || !ProblemMappers.databaseUnavailable(e)) {
+                    throw e;
+                }
+                nodes.dropIdleConnections();
+                pause(RETRY_PAUSE_MILLIS * attempt);
+            }
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package org.acme.users.websocket;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Session;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+
+/**
+ * One client's socket. Frames leave through a bounded outbox drained by one sender at a time (a socket allows
+ * one write at a time, and a slow client must not hold up the relay). {@code lastId} is what the client has
+ * been given of its room; the relay guards it with this object's monitor.
+ */
+final class ChatSession {
+
+    private static final Object PING = new Object();
+
+    final Session socket;
+    final String room;
+    final String user;
+    /** The id of the room's last message given to this client (-1: not started yet). Guarded by {@code this}. */
+    long lastId = -1;
+
+    private final Executor senders;
+    private final int outboxLimit;
+    private final ArrayDeque<Object> outbox = new ArrayDeque<>();
+    private boolean draining; // guarded by outbox
+    private volatile long lastSentNanos = System.nanoTime();
+    private final StringBuilder partial = new StringBuilder(); // the container calls one part at a time
+
+    ChatSession(Session socket, String room, String user, Executor senders, int outboxLimit) {
+        this.socket = socket;
+        this.room = room;
+        this.user = user;
+        this.senders = senders;
+        this.outboxLimit = outboxLimit;
+    }
+
+    /** A received message over the limit: the socket is closed with 1009. */
+    static final class TooBig extends Exception {
+        TooBig() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** Adds a received PART: the whole message once LAST, null while parts are still missing. */
+    String inbound(String part, boolean last, int limit) throws TooBig {
+        if (partial.length() + part.length() > limit) {
+            partial.setLength(0);
+            throw new TooBig();
+        }
+        if (last && partial.length() == 0) {
+            return part;
+        }
+        partial.append(part);
+        if (!last) {
+            return null;
+        }
+        String message = partial.toString();
+        partial.setLength(0);
+        return message;
+    }
+
+    void send(String frame) {
+        enqueue(frame);
+    }
+
+    /** Pings a client that has not been sent anything for IDLE_NANOS: keeps proxies from timing the socket out. */
+    void pingIfIdle(long idleNanos) {
+        if (System.nanoTime() - lastSentNanos >= idleNanos) {
+            enqueue(PING);
+        }
+    }
+
+    void close(CloseReason.CloseCode code, String reason) {
+        try {
+            socket.close(new CloseReason(code, reason));
+        } catch (IOException | RuntimeException e) {
+            // already closed
+        }
+    }
+
+    private void enqueue(Object item) {
+        synchronized (outbox) {
+            if (outbox.size() >= outboxLimit) {
+                outbox.clear();
+                // the client reconnects with after=<its last id> and catches up from the database
+                senders.execute(() -> close(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too far behind; reconnect with after"));
+                return;
+            }
+            outbox.add(item);
+            if (draining) {
+                return;
+            }
+            draining = true;
+        }
+        senders.execute(this::drain);
+    }
+
+    private void drain() {
+        while (true) {
+            Object item;
+            synchronized (outbox) {
+                item = outbox.poll();
+                if (item == null) {
+                    draining = false;
+                    return;
+                }
+            }
+            try {
+                if (item == PING) {
+                    socket.getBasicRemote().sendPing(ByteBuffer.allocate(0));
+                } else {
+                    socket.getBasicRemote().sendText((String) item);
+                }
+                lastSentNanos = System.nanoTime();
+            } catch (IOException | RuntimeException e) {
+                synchronized (outbox) {
+                    outbox.clear();
+                    draining = false;
+                }
+                close(CloseReason.CloseCodes.UNEXPECTED_CONDITION, "send failed");
+                return;
+            }
+        }
+    }
+}
