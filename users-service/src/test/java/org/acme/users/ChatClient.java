@@ -28,6 +28,7 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
 
     final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
 
@@ -119,6 +120,13 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
             }
             partial.setLength(0);
         }
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket webSocket, java.nio.ByteBuffer message) {
+        pings.incrementAndGet(); // the JDK answers with a pong by itself
         webSocket.request(1);
         return null;
     }

@@ -221,6 +221,18 @@ class ChatTest {
     }
 
     @Test
+    void anIdleClientIsPinged() throws Exception {
+        // %test pings every second (30 s by default, under nginx's 75 s proxy_read_timeout for /chat)
+        try (ChatClient alice = ChatClient.join(uniqueRoom(), "alice")) {
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (alice.pings.get() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertTrue(alice.pings.get() >= 2, "pings in 5 s: " + alice.pings.get());
+        }
+    }
+
+    @Test
     void thePageIsServed() {
         given().get("/chat.html").then().statusCode(200).contentType("text/html");
     }
