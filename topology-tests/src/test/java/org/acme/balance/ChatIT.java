@@ -179,6 +179,18 @@ class ChatIT {
                 Thread.sleep(100);
             }
             assertEquals(LongStream.rangeClosed(6, 16).boxed().toList(), history, "history after 5 is complete");
+
+            // the instance returns and rejoins: once nginx's fail_timeout (5 s) has passed, it gets its clients back
+            balance.start(doomed);
+            String rejoined = null;
+            long back = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!doomed.equals(rejoined) && System.nanoTime() < back) {
+                try (ChatClient probe = new ChatClient(room, "probe").connect(balance.api(""))) {
+                    rejoined = probe.instance;
+                }
+                Thread.sleep(500);
+            }
+            assertEquals(doomed, rejoined, "nginx sends this client address to the restarted instance again");
         } finally {
             dave.close();
             balance.start(doomed);
