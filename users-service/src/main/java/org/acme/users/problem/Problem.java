@@ -1,15 +1,21 @@
 package org.acme.users.problem;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.util.List;
 
-/** RFC 9457 problem details, with field-level errors for invalid input. */
+/**
+ * RFC 9457 problem details, with field-level errors for invalid input. Registered for reflection: the mappers
+ * return it inside a Response, where Quarkus REST cannot see the type (a native image could not serialize it).
+ */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
+@RegisterForReflection
 public record Problem(String type, String title, int status, String detail, String instance,
         List<FieldError> errors) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
 
+    @RegisterForReflection
     public record FieldError(String field, String message) {
     }
 }

@@ -1,6 +1,7 @@
 package org.acme.users.service;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.time.Instant;
 import org.acme.users.entity.ChatMessage;
 
@@ -9,8 +10,11 @@ import org.acme.users.entity.ChatMessage;
  * what one instance tells the others. {@code message} frames carry their id in the room; {@code join}/{@code leave}
  * notices are not stored and have none; {@code hello} opens every socket, with the id its messages start after;
  * {@code error} answers a bad frame. A message's {@code key} is the one its sender gave: the sender's acknowledgement.
+ * Registered for reflection: sockets and the relay write and read it by hand (native images), not only the history
+ * endpoint, whose signature would register it today.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@RegisterForReflection
 public record ChatFrame(String type, String room, Long id, String user, String text, String key, Instant ts,
         String instance, Integer status, String title, String detail) {
 
