@@ -117,7 +117,8 @@ compose_test() {
   log "failover scenarios against the compose stack (docker kill / docker pause)"
   java -cp "$classes" org.acme.balance.load.FailoverDemo --compose "$BALANCE_COMPOSE_PROJECT" "$BALANCE_HTTP_PORT" all \
     "$BALANCE_HOME/compose-timelines" || failed=$((failed + 1))
-  log "compose path took $((SECONDS - started)) s"
+  compose logs --no-color > "$logs_dir/compose-services.log" 2>&1 || true
+  log "compose path took $((SECONDS - started)) s (the containers' logs: $logs_dir/compose-services.log)"
   # the two checks: the Postman collection, the failover scenarios
   echo "compose: $((2 - failed)) passed, $failed failed"
   [ "$failed" = 0 ]
