@@ -27,10 +27,11 @@ function request()
   return wrk.format("GET")
 end
 
--- pacing: every connection waits its share of the target rate between requests
+-- pacing: every connection waits its share of the target rate between requests, drawn at random (Poisson
+-- arrivals), so that the connections do not fall into step and arrive in bursts after any hiccup
 function delay()
   if rate > 0 then
-    return connections * 1000 / rate
+    return -math.log(1 - math.random()) * connections * 1000 / rate
   end
   return 0
 end
