@@ -8,11 +8,12 @@
 # the first run after the instances started. Ratios are against pgbench -S -M prepared on the replica, at the
 # same concurrency, in the same sitting.
 #
-# Settings: BENCH_SECONDS [15]  BENCH_CONNECTIONS [32]  BENCH_MAX_RUNS [8]  BENCH_OUT [docs]
+# Settings: BENCH_SECONDS [15]  BENCH_CONNECTIONS [32]  BENCH_MAX_RUNS [8]  BENCH_WARMUP_RUNS [8]  BENCH_OUT [docs]
 
 bench_seconds=${BENCH_SECONDS:-15}
 bench_connections=${BENCH_CONNECTIONS:-32}
 bench_max_runs=${BENCH_MAX_RUNS:-8}
+bench_warmup_runs=${BENCH_WARMUP_RUNS:-8}
 bench_out=${BENCH_OUT:-$root/docs}
 bench_lua=$root/infra/balance/bench/wrk-report.lua
 bench_direct_port=$((8090 + offset))    # an instance whose read datasource skips HAProxy
@@ -154,6 +155,12 @@ bench() {
   local full=http://127.0.0.1:$nginx_port/users/1
   local cold; cold=$(wrk_once "$full") || die "bench: cold run failed"
   log "cold (first ${bench_seconds} s after start): $(fields "$cold")"
+  # then the JIT gets its minutes (DESIGN: a JVM on 2 cores needs 2-4 minutes), so that "two runs in a row
+  # within 5%" means steady, not a plateau of the warm-up
+  local i
+  for i in $(seq 1 "$bench_warmup_runs"); do
+    printf '%s\t%s\t%s\n' "warm-up via nginx" "$i" "$(wrk_once "$full")" >> "$bench_work/runs.tsv"
+  done
 
   local read_full read_instance read_direct write_full ceiling no_db
   read_full=$(steady "read via nginx" wrk_once "$full")
@@ -261,8 +268,9 @@ $(java -version 2>&1 | head -1), JVM mode (\`$java_opts\`); PostgreSQL $(postgre
 HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }').
 
 **Protocol** (../shared/DESIGN.md): wrk with 2 threads and $bench_connections connections for fixed
-${bench_seconds}-second runs; a path's steady figure is its last run once two runs in a row differed by under
-5% (at most $bench_max_runs runs); the cold figure is the first run after the instances started. The database's
+${bench_seconds}-second runs; the cold figure is the first run after the instances started; then $bench_warmup_runs
+unreported runs through nginx warm the JIT up; a path's steady figure is its last run once two runs in a row
+differed by under 5% (at most $bench_max_runs runs). The database's
 ceiling is \`pgbench -S -M prepared\` against the replica at the same concurrency ($bench_connections clients,
 2 threads), in the same sitting. Everything runs on this one machine: the load generator competes with the
 system under test for the same $(nproc) cores. CPU per request is the whole machine's busy time during the run,
