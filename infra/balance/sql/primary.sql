@@ -27,3 +27,8 @@ SELECT 'CREATE PUBLICATION users_pub FOR TABLES IN SCHEMA users'
 -- A service instance that hangs inside a transaction (SIGSTOP, a long GC) must not hold its locks for long:
 -- another instance retrying the same Idempotency-Key waits on them. Under nginx's 5 s read timeout.
 ALTER ROLE users_writer SET idle_in_transaction_session_timeout = '3s';
+
+-- The reader's probe is one query for every node the read path may reach (HAProxy sends it to the primary while the
+-- replica is down): it names the subscriber's origin view, which then must be readable here too (it is empty here).
+GRANT SELECT ON pg_replication_origin_status TO users_reader;
+GRANT EXECUTE ON FUNCTION pg_show_replication_origin_status() TO users_reader;

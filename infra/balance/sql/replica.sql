@@ -9,3 +9,9 @@
 SELECT format('CREATE SUBSCRIPTION users_sub CONNECTION %L PUBLICATION users_pub', :'primary_conninfo')
  WHERE NOT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = 'users_sub')
 \gexec
+
+\connect :db
+-- The read path measures how far this subscriber has got, on the subscriber itself: the subscription's replication
+-- origin holds the primary's position of the last transaction applied here (org.acme.users.consistency).
+GRANT SELECT ON pg_replication_origin_status TO users_reader;
+GRANT EXECUTE ON FUNCTION pg_show_replication_origin_status() TO users_reader;

@@ -172,7 +172,7 @@ public class ProblemMappers {
                 .collect(Collectors.joining("."));
     }
 
-    static Response problem(int status, String type, String title, String detail, UriInfo uri,
+    public static Response problem(int status, String type, String title, String detail, UriInfo uri,
             List<Problem.FieldError> errors) {
         String typeUri = type.startsWith("about:") ? type : "urn:problem:users:" + type;
         return Response.status(status).type(Problem.MEDIA_TYPE)

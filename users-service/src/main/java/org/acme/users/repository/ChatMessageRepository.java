@@ -39,6 +39,12 @@ public class ChatMessageRepository implements PanacheRepositoryBase<ChatMessage,
         return find("room = ?1 and id > ?2", Sort.by("id"), room, after).range(0, limit - 1).list();
     }
 
+    /** The primary's WAL insert position now: at or after the commit of everything the caller's transaction sees. */
+    public String walPosition() {
+        return (String) Panache.getEntityManager().createNativeQuery("SELECT pg_current_wal_insert_lsn()::text")
+                .getSingleResult();
+    }
+
     /** Sent to every listening instance when (and only if) the caller's transaction commits. */
     public void notify(String channel, String payload) {
         Panache.getEntityManager().createNativeQuery("SELECT pg_notify(:channel, :payload)")

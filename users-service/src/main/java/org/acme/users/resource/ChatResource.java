@@ -9,13 +9,15 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import org.acme.users.consistency.ReadYourWrites;
 import org.acme.users.problem.InvalidInputException;
 import org.acme.users.service.ChatFrame;
 import org.acme.users.service.ChatService;
 
 /**
- * A room's history, oldest first, from the read datasource: a client that reconnects to any instance asks for
- * what came after the last id it has. The live room is the WebSocket at /chat/{room} (ChatSocket).
+ * A room's history, oldest first, read like any other read (FreshReads): from the replica, or from the primary when
+ * the replica is too stale or has not applied the token the client sends (every message frame carries one). A
+ * client that reconnects to any instance asks for what came after the last id it has. The live room is the WebSocket at /chat/{room} (ChatSocket).
  */
 @Path("/chat/{room}/messages")
 @Produces(MediaType.APPLICATION_JSON)
@@ -25,6 +27,7 @@ public class ChatResource {
     ChatService chat;
 
     @GET
+    @ReadYourWrites
     public List<ChatFrame> history(@PathParam("room") String room, @QueryParam("after") @DefaultValue("0") String after,
             @QueryParam("limit") @DefaultValue("100") String limit) {
         if (!ChatService.ROOM.matcher(room).matches()) {

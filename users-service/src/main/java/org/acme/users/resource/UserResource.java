@@ -18,6 +18,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.regex.Pattern;
+import org.acme.users.consistency.IssuesConsistencyToken;
+import org.acme.users.consistency.ReadYourWrites;
 import org.acme.users.entity.User;
 import org.acme.users.problem.InvalidInputException;
 import org.acme.users.problem.UserNotFoundException;
@@ -38,16 +40,18 @@ public class UserResource {
     UserService service;
 
     @GET
+    @ReadYourWrites
     public UserPage list(@QueryParam("page") @DefaultValue("0") String page,
             @QueryParam("size") @DefaultValue("20") String size) {
         int pageNumber = QueryParams.intParam("page", page, 0, 1_000_000);
         int pageSize = QueryParams.intParam("size", size, 1, MAX_PAGE_SIZE);
-        var items = service.page(pageNumber, pageSize).stream().map(UserResponse::of).toList();
-        return new UserPage(items, pageNumber, pageSize, service.count());
+        UserService.Page found = service.page(pageNumber, pageSize);
+        return new UserPage(found.items().stream().map(UserResponse::of).toList(), pageNumber, pageSize, found.total());
     }
 
     @GET
     @Path(ID)
+    @ReadYourWrites
     public UserResponse get(@PathParam("id") long id) {
         return UserResponse.of(service.find(id).orElseThrow(() -> new UserNotFoundException(id)));
     }
@@ -58,6 +62,7 @@ public class UserResource {
      * instance when one fails mid-request.
      */
     @POST
+    @IssuesConsistencyToken
     public Response create(@NotNull @Valid UserRequest request, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
             UriInfo uri) {
         User user;
@@ -79,6 +84,7 @@ public class UserResource {
 
     @PUT
     @Path(ID)
+    @IssuesConsistencyToken
     public UserResponse update(@PathParam("id") long id, @NotNull @Valid UserRequest request) {
         return UserResponse.of(service.update(id, request.name(), request.email())
                 .orElseThrow(() -> new UserNotFoundException(id)));
@@ -86,6 +92,7 @@ public class UserResource {
 
     @DELETE
     @Path(ID)
+    @IssuesConsistencyToken
     public Response delete(@PathParam("id") long id) {
         if (!service.delete(id)) {
             throw new UserNotFoundException(id);

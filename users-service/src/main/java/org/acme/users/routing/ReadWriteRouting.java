@@ -9,9 +9,11 @@ import jakarta.transaction.SystemException;
 import jakarta.transaction.TransactionManager;
 
 /**
- * THE read/write split. One persistence unit, two datasources (Hibernate "database multitenancy"):
+ * THE read/write split. One persistence unit, three datasources (Hibernate "database multitenancy"):
  * a session opened inside a transaction goes to {@value #WRITE} (the primary), any other session
- * goes to {@value #READ} (the replica, with the primary as fallback).
+ * goes to {@value #READ} (the replica, with the primary as fallback). A read the replica cannot serve fresh
+ * enough (org.acme.users.consistency) runs in a transaction of its own through {@link PrimaryReads}: its session
+ * goes to {@value #READ_PRIMARY}, the primary as the read-only reader role.
  *
  * <p>So: methods that write are {@code @Transactional} and everything they read sees the primary;
  * plain reads have no transaction and are served by the replica. Two non-XA datasources never
@@ -24,6 +26,7 @@ public class ReadWriteRouting implements TenantResolver {
     /** Datasource names; they must match quarkus.datasource."write"/"read" in application.properties. */
     public static final String WRITE = "write";
     public static final String READ = "read";
+    public static final String READ_PRIMARY = "read-primary";
 
     @Inject
     TransactionManager transactionManager;
@@ -35,7 +38,10 @@ public class ReadWriteRouting implements TenantResolver {
 
     @Override
     public String resolveTenantId() {
-        return inTransaction() ? WRITE : READ;
+        if (!inTransaction()) {
+            return READ;
+        }
+        return PrimaryReads.active() ? READ_PRIMARY : WRITE;
     }
 
     private boolean inTransaction() {

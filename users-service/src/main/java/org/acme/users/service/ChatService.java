@@ -12,12 +12,15 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.acme.users.consistency.ConsistencyToken;
+import org.acme.users.consistency.FreshReads;
 import org.acme.users.entity.ChatMessage;
 import org.acme.users.repository.ChatMessageRepository;
+import org.acme.users.routing.PrimaryReads;
 
 /**
  * Chat rooms on the primary: a message is stored and announced (NOTIFY) in one transaction, so every instance
- * hears of exactly the messages that committed, in commit order. History reads come from the replica.
+ * hears of exactly the messages that committed, in commit order. History reads come from the replica (FreshReads).
  */
 @ApplicationScoped
 public class ChatService {
@@ -35,6 +38,9 @@ public class ChatService {
 
     @Inject
     ReadRetry retry;
+
+    @Inject
+    FreshReads reads;
 
     @Inject
     ObjectMapper json;
@@ -71,25 +77,33 @@ public class ChatService {
         messages.notify(CHANNEL, toJson(ChatFrame.notice(type, room, user, Instant.now().truncatedTo(ChronoUnit.MICROS))));
     }
 
-    /** History from the read datasource (the replica): it may lag the primary by the replication delay. */
+    /** History like any read: from the replica while it is fresh enough for the request's token and the bound. */
     public List<ChatMessage> history(String room, long after, int limit) {
-        return retry.read(() -> messages.after(room, after, limit));
+        return reads.read(() -> messages.after(room, after, limit));
+    }
+
+    /** Messages read from the primary, and a token at or after the commit of every one of them. */
+    public record CatchUp(List<ChatMessage> messages, ConsistencyToken token) {
     }
 
     /**
-     * History from the primary, where every announced message is already committed: for sockets catching up.
-     * (A transaction is what routes a session to the primary; retried like reads after the primary returns.
-     * The relay's listener thread has no request context of its own: the tenant resolution needs one.)
+     * History from the primary (as the reader role), where every announced message is already committed: for
+     * sockets catching up. The position is read in the same transaction, after the messages: it is at or after the
+     * commit of everything that transaction saw. (Retried like reads after the primary returns. The relay's
+     * listener thread has no request context of its own: the tenant resolution needs one.)
      */
     @ActivateRequestContext
-    public List<ChatMessage> historyOnPrimary(String room, long after, int limit) {
-        return retry.read(() -> QuarkusTransaction.requiringNew().call(() -> messages.after(room, after, limit)));
+    public CatchUp historyOnPrimary(String room, long after, int limit) {
+        return retry.read(() -> PrimaryReads.call(() -> {
+            List<ChatMessage> page = messages.after(room, after, limit);
+            return new CatchUp(page, ConsistencyToken.parse(messages.walPosition()));
+        }));
     }
 
     /** The room's newest id, from the primary. */
     @ActivateRequestContext
     public long lastId(String room) {
-        return retry.read(() -> QuarkusTransaction.requiringNew().call(() -> messages.lastId(room)));
+        return retry.read(() -> PrimaryReads.call(() -> messages.lastId(room)));
     }
 
     public String toJson(ChatFrame frame) {

@@ -12,13 +12,15 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.acme.users.consistency.FreshReads;
 import org.acme.users.entity.User;
 import org.acme.users.problem.UserNotFoundException;
 import org.acme.users.repository.IdempotencyKeyRepository;
 import org.acme.users.repository.UserRepository;
 
 /**
- * Reads run without a transaction (replica); writes run in one (primary). See ReadWriteRouting.
+ * Reads run without a transaction (replica); writes run in one (primary). See ReadWriteRouting. Reads go through
+ * FreshReads: the primary serves them when the replica is too stale or has not applied the client's token.
  * Email uniqueness is enforced by the database constraint alone, so concurrent creates cannot race.
  */
 @ApplicationScoped
@@ -31,22 +33,22 @@ public class UserService {
     IdempotencyKeyRepository idempotencyKeys;
 
     @Inject
-    ReadRetry retry;
+    FreshReads reads;
 
     /** A create that carried an Idempotency-Key: the user, and whether an earlier request with the key made it. */
     public record Created(User user, boolean replayed) {
     }
 
     public Optional<User> find(long id) {
-        return retry.read(() -> users.findByIdOptional(id));
+        return reads.read(() -> users.findByIdOptional(id), Optional::isEmpty);
     }
 
-    public List<User> page(int page, int size) {
-        return retry.read(() -> users.page(page, size));
+    /** One page and the total, from one node. */
+    public Page page(int page, int size) {
+        return reads.read(() -> new Page(users.page(page, size), users.count()));
     }
 
-    public long count() {
-        return retry.read(users::count);
+    public record Page(List<User> items, long total) {
     }
 
     @Transactional

@@ -10,6 +10,7 @@ import jakarta.inject.Inject;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -172,9 +173,11 @@ public class ChatRelay {
                 long nextCheck = System.nanoTime() + CHECK_NANOS;
                 while (running) {
                     PGNotification[] received = notifications.getNotifications(500);
-                    if (received != null) {
+                    if (received != null && received.length > 0) {
+                        // notifications arrive after their commits: the position now is a token for all of them
+                        String token = walPosition(connection);
                         for (PGNotification notification : received) {
-                            relay(notification.getParameter());
+                            relay(notification.getParameter(), token);
                         }
                     }
                     if (System.nanoTime() - nextCheck > 0) {
@@ -209,7 +212,15 @@ public class ChatRelay {
         return properties;
     }
 
-    private void relay(String payload) {
+    private static String walPosition(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private void relay(String payload, String token) {
         ChatFrame frame;
         try {
             frame = json.readValue(payload, ChatFrame.class);
@@ -227,7 +238,7 @@ public class ChatRelay {
                     session.send(payload); // a join/leave notice: not stored, no id
                 }
             } else {
-                deliver(session, frame.id(), payload);
+                deliver(session, frame.id(), chat.toJson(frame.withToken(token)));
             }
         }
     }
@@ -262,14 +273,14 @@ public class ChatRelay {
 
     /** Sends SESSION every stored message of its room after its last id, from the primary. */
     private void catchUp(ChatSession session) {
-        List<ChatMessage> page;
+        ChatService.CatchUp page;
         do {
             page = chat.historyOnPrimary(session.room, session.lastId, ChatService.MAX_PAGE);
-            for (ChatMessage message : page) {
-                session.send(chat.toJson(ChatFrame.of(message)));
+            for (ChatMessage message : page.messages()) {
+                session.send(chat.toJson(ChatFrame.of(message).withToken(page.token().toString())));
                 session.lastId = message.id;
             }
-        } while (page.size() == ChatService.MAX_PAGE);
+        } while (page.messages().size() == ChatService.MAX_PAGE);
     }
 
     private static void sleep(long millis) {

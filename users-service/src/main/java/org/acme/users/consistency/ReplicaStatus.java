@@ -1,0 +1,198 @@
+package org.acme.users.consistency;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.agroal.DataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.util.concurrent.TimeUnit;
+import org.acme.users.routing.ReadWriteRouting;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * What the read path reaches and how far the logical replica has got, measured on the subscriber itself: the
+ * subscription's replication origin (the primary's position of the last transaction it applied) and this instance's
+ * heartbeat row (the age of the newest data it has, end to end). One prober thread asks; reads that wait for a token
+ * wake it up instead of querying the replica themselves.
+ */
+@ApplicationScoped
+public class ReplicaStatus {
+
+    /** While reads wait for a token the replica is asked again this soon, not sooner: waiters share the answers. */
+    static final long EAGER_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /**
+     * One answer of the read path. {@code replica}: it reached the subscriber (not the primary behind HAProxy's
+     * backup); {@code applied}: the primary's position of the last transaction applied there; {@code beatAtMillis}:
+     * this instance's newest heartbeat there, -1 when unknown.
+     */
+    public record Sample(long startedNanos, boolean answered, boolean replica, String node, ConsistencyToken applied,
+            Boolean subscriptionEnabled, long beatAtMillis, String error) {
+
+        static final Sample NONE = new Sample(System.nanoTime() - TimeUnit.DAYS.toNanos(1), false, false, null, null,
+                null, -1, "not probed yet");
+
+        boolean covers(ConsistencyToken token) {
+            return replica && applied != null && applied.covers(token);
+        }
+
+        /** Age of the replica's data now, in milliseconds; -1 when unknown. */
+        public long lagMillis() {
+            return replica && beatAtMillis >= 0 ? Math.max(0, System.currentTimeMillis() - beatAtMillis) : -1;
+        }
+    }
+
+    @Inject
+    @DataSource(ReadWriteRouting.READ)
+    AgroalDataSource read;
+
+    @Inject
+    ReadConsistencyConfig config;
+
+    @ConfigProperty(name = "users.instance-name")
+    String instance;
+
+    private final Object lock = new Object();
+    private int waiting; // guarded by lock
+    private volatile Sample latest = Sample.NONE;
+    private volatile boolean running;
+    private volatile Runnable onSample = () -> { };
+
+    public Sample latest() {
+        return latest;
+    }
+
+    /** Whether the replica may serve reads now: it answers and its data is within the staleness bound. */
+    public boolean fresh() {
+        long lag = latest.lagMillis();
+        return lag >= 0 && lag <= config.maxStaleness().toMillis();
+    }
+
+    /**
+     * Waits until the replica has applied TOKEN, at most until DEADLINE (System.nanoTime()). False when the deadline
+     * passed, or when a probe made after the call began found no replica on the read path.
+     */
+    public boolean awaitApplied(ConsistencyToken token, long deadlineNanos) throws InterruptedException {
+        if (latest.covers(token)) {
+            return true;
+        }
+        long start = System.nanoTime();
+        synchronized (lock) {
+            waiting++;
+            lock.notifyAll();
+            try {
+                while (true) {
+                    Sample sample = latest;
+                    if (sample.covers(token)) {
+                        return true;
+                    }
+                    if (sample.startedNanos() - start >= 0 && !sample.replica()) {
+                        return false;
+                    }
+                    long left = deadlineNanos - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(lock, left);
+                }
+            } finally {
+                waiting--;
+            }
+        }
+    }
+
+    /** Called on the prober thread after every probe. */
+    void onSample(Runnable listener) {
+        onSample = listener;
+    }
+
+    void start() {
+        running = true;
+        Thread prober = new Thread(this::probeLoop, "replica-prober");
+        prober.setDaemon(true);
+        prober.start();
+    }
+
+    void stop() {
+        running = false;
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+    }
+
+    private void probeLoop() {
+        long interval = config.heartbeatInterval().toNanos();
+        long lastStart = System.nanoTime() - interval;
+        while (running) {
+            try {
+                synchronized (lock) {
+                    while (running) {
+                        long now = System.nanoTime();
+                        long next = lastStart + (waiting > 0 ? EAGER_GAP_NANOS : interval);
+                        if (now - next >= 0) {
+                            break;
+                        }
+                        TimeUnit.NANOSECONDS.timedWait(lock, next - now);
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            lastStart = System.nanoTime();
+            Sample sample = probe(lastStart);
+            synchronized (lock) {
+                latest = sample;
+                lock.notifyAll();
+            }
+            onSample.run();
+        }
+    }
+
+    private Sample probe(long started) {
+        try (Connection connection = read.getConnection();
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT current_setting('cluster_name'),"
+                                + " EXISTS (SELECT 1 FROM pg_publication WHERE pubname = ?),"
+                                + " (SELECT o.remote_lsn::text FROM pg_replication_origin_status o"
+                                + "    JOIN pg_subscription s ON o.external_id = 'pg_' || s.oid WHERE s.subname = ?),"
+                                + " (SELECT subenabled FROM pg_subscription WHERE subname = ?),"
+                                + " (SELECT beat_at FROM users.replication_heartbeat WHERE instance = ?)")) {
+            statement.setString(1, config.publication());
+            statement.setString(2, config.subscription());
+            statement.setString(3, config.subscription());
+            statement.setString(4, instance);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                boolean publisher = rs.getBoolean(2);
+                Timestamp beat = rs.getTimestamp(5);
+                Boolean enabled = rs.getObject(4) == null ? null : rs.getBoolean(4);
+                return new Sample(started, true, !publisher, rs.getString(1),
+                        ConsistencyToken.ofPgLsn(rs.getString(3)).orElse(null), enabled,
+                        beat == null ? -1 : beat.getTime(), null);
+            }
+        } catch (Exception e) {
+            return new Sample(started, false, false, null, null, null, -1, e.getMessage());
+        }
+    }
+
+    /** Why the replica is not fresh, for people. */
+    public String why(Sample sample) {
+        if (!sample.answered()) {
+            return "the read path does not answer (" + sample.error() + ")";
+        }
+        if (!sample.replica()) {
+            return "the read path reaches the primary (" + sample.node() + "): the replica is down";
+        }
+        if (Boolean.FALSE.equals(sample.subscriptionEnabled())) {
+            return "subscription " + config.subscription() + " is disabled on " + sample.node();
+        }
+        if (sample.beatAtMillis() < 0) {
+            return "no heartbeat of this instance on " + sample.node() + " yet";
+        }
+        return "its data is " + sample.lagMillis() + " ms old, over the bound of " + config.maxStaleness().toMillis()
+                + " ms (replication stopped or behind)";
+    }
+}
