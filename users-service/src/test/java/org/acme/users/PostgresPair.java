@@ -117,6 +117,30 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** SQL run by the superuser on NODE in database users (ALTER SUBSCRIPTION and the like); the output, trimmed. */
+    String superuser(String node, String sql) {
+        return run("psql", dir(node), "-d", "users", "-At", "-c", sql).strip();
+    }
+
+    /** SIGSTOP (freeze) or SIGCONT (thaw) the replica's logical replication apply worker: replication stalls. */
+    void signalApplyWorker(String signal) {
+        String pid = superuser(REPLICA, "SELECT pid FROM pg_stat_subscription WHERE subname = 'users_sub' AND pid IS NOT NULL");
+        if (pid.isEmpty()) {
+            throw new IllegalStateException("no apply worker running");
+        }
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String jdbcUrl(int port) {
         return "jdbc:postgresql://127.0.0.1:" + port + "/users?connectTimeout=2";
     }
@@ -125,7 +149,7 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
         return base.resolve(node).toString();
     }
 
-    private void run(String... args) {
+    private String run(String... args) {
         List<String> command = new ArrayList<>(List.of("bash", script.toString()));
         command.addAll(List.of(args));
         try {
@@ -136,6 +160,7 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
             if (!process.waitFor(90, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 throw new IllegalStateException("pg-node.sh " + String.join(" ", args) + " failed:\n" + output);
             }
+            return output;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

@@ -20,11 +20,14 @@ public class RouteReporter implements ContainerResponseFilter {
     @Inject
     RequestConsistency request;
 
+    @Inject
+    TokenCookie cookie;
+
     @Override
     public void filter(ContainerRequestContext requestContext, ContainerResponseContext response) {
         request.route().ifPresent(route -> response.getHeaders().putSingle(READ_ROUTE, route.toString()));
         if (request.tokenIgnored() && request.tokenFromCookie()) {
-            response.getHeaders().add(HttpHeaders.SET_COOKIE, TokenCookie.delete(requestContext));
+            response.getHeaders().add(HttpHeaders.SET_COOKIE, cookie.delete(requestContext));
         }
     }
 }

@@ -1,21 +1,24 @@
 package org.acme.users.consistency;
 
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
 
 /**
  * The token as a cookie: short Max-Age, HttpOnly, SameSite=Lax, Path=/, and Secure when the client came over HTTPS
- * (to nginx: X-Forwarded-Proto).
+ * (to nginx: X-Forwarded-Proto). A bean, so the filters that use it (created at build time) read the settings late.
  */
-final class TokenCookie {
+@ApplicationScoped
+public class TokenCookie {
 
-    private TokenCookie() {
+    @Inject
+    ReadConsistencyConfig config;
+
+    String set(ConsistencyToken token, ContainerRequestContext request) {
+        return header(token.toString(), config.tokenMaxAge().toSeconds(), request);
     }
 
-    static String set(ConsistencyToken token, long maxAgeSeconds, ContainerRequestContext request) {
-        return header(token.toString(), maxAgeSeconds, request);
-    }
-
-    static String delete(ContainerRequestContext request) {
+    String delete(ContainerRequestContext request) {
         return header("", 0, request);
     }
 

@@ -20,7 +20,7 @@ public class TokenIssuer implements ContainerResponseFilter {
     PrimaryWal primary;
 
     @Inject
-    ReadConsistencyConfig config;
+    TokenCookie cookie;
 
     @Override
     public void filter(ContainerRequestContext request, ContainerResponseContext response) {
@@ -29,6 +29,6 @@ public class TokenIssuer implements ContainerResponseFilter {
         }
         ConsistencyToken token = primary.afterCommit();
         response.getHeaders().putSingle(ConsistencyToken.HEADER, token.toString());
-        response.getHeaders().add(HttpHeaders.SET_COOKIE, TokenCookie.set(token, config.tokenMaxAge().toSeconds(), request));
+        response.getHeaders().add(HttpHeaders.SET_COOKIE, cookie.set(token, request));
     }
 }

@@ -1,5 +1,6 @@
 package org.acme.users.consistency;
 
+import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -12,12 +13,15 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 /** A malformed token: a 400 problem; one from the cookie is deleted, or every later request would fail the same way. */
 public class TokenProblems {
 
+    @Inject
+    TokenCookie cookie;
+
     @ServerExceptionMapper
     public Response invalidToken(InvalidConsistencyTokenException e, UriInfo uri, ContainerRequestContext request) {
         Response problem = ProblemMappers.problem(400, "invalid-consistency-token", "Invalid request", e.getMessage(), uri,
                 List.of(new Problem.FieldError(ConsistencyToken.HEADER, "not a WAL position")));
         return e.fromCookie
-                ? Response.fromResponse(problem).header(HttpHeaders.SET_COOKIE, TokenCookie.delete(request)).build()
+                ? Response.fromResponse(problem).header(HttpHeaders.SET_COOKIE, cookie.delete(request)).build()
                 : problem;
     }
 }
