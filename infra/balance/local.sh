@@ -380,6 +380,49 @@ status() {
   else
     echo "  service-db is $(state_of service-db)"
   fi
+  if [ "$(state_of service-db-replica)" = up ]; then
+    node_psql service-db-replica -d users -At -F ' ' -c \
+      "SELECT 'subscription ' || s.subname || (CASE WHEN s.subenabled THEN ' enabled' ELSE ' DISABLED' END)
+              || ', apply worker ' || coalesce(w.pid::text || ' ' || coalesce(w.received_lsn::text, '-'), 'not running')
+              || ', applied up to ' || coalesce(o.remote_lsn::text, '-')
+         FROM pg_subscription s
+         LEFT JOIN pg_stat_subscription w ON w.subid = s.oid AND w.relid IS NULL
+         LEFT JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid" 2>/dev/null | sed 's/^/  /'
+  fi
+  echo
+  # what the instances measure themselves (GET /db): the replica's lag end to end and where reads go now
+  echo "Reads (each instance's view, GET /db):"
+  local i port
+  for i in $(seq 1 "$instances"); do
+    port=$(instance_port "users-backend-$i")
+    curl -fsS --max-time 2 "http://127.0.0.1:$port/db" 2>/dev/null | sed -E \
+      -e 's/.*"replica":\{([^}]*)\}.*"route":\{"target":"([^"]*)","reason":"([^"]*)"\}.*/\2 (\3) REPLICA \1/' \
+      -e 's/"lagSeconds":([0-9.E-]+)/lag \1 s/; s/"maxStalenessSeconds":([0-9.]+)/bound \1 s/' \
+      -e 's/"appliedPosition":"([^"]*)"/applied \1/; s/"subscriptionEnabled":(true|false)/subscription enabled: \1/' \
+      -e 's/"node":"([^"]*)"/\1/; s/"detail":"([^"]*)"/(\1)/; s/,/, /g' \
+      -e "s/^/  users-backend-$i: reads on the /; s/ REPLICA /; replica /" || echo "  users-backend-$i: not answering"
+  done
+}
+
+# ./balance replication disable|enable|freeze|thaw: stop logical replication the ways it stops in real life (a
+# subscription disabled, an apply worker that hangs) to watch reads leave the stale replica and come back.
+replication() {
+  local action=$1 pid
+  [ "$(state_of service-db-replica)" = up ] || die "service-db-replica is $(state_of service-db-replica)"
+  case "$action" in
+    disable|enable)
+      node_psql service-db-replica -d users -c "ALTER SUBSCRIPTION users_sub ${action^^}"
+      log "subscription users_sub ${action}d" ;;
+    freeze|thaw)
+      pid=$(node_psql service-db-replica -d users -At -c \
+        "SELECT pid FROM pg_stat_subscription WHERE subname = 'users_sub' AND relid IS NULL AND pid IS NOT NULL")
+      [ -n "$pid" ] || die "no apply worker runs (subscription disabled?)"
+      # only a child of the replica's postmaster: never signal anything else
+      [ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$(pid_of service-db-replica)" ] || die "pid $pid is not the replica's"
+      kill -"$([ "$action" = freeze ] && echo STOP || echo CONT)" "$pid"
+      log "apply worker $pid $([ "$action" = freeze ] && echo frozen || echo thawed)" ;;
+    *) die "usage: balance replication disable|enable|freeze|thaw" ;;
+  esac
 }
 
 node_psql() { # node_psql NODE ARGS...

@@ -94,6 +94,11 @@ public final class Balance implements Topology {
     }
 
     @Override
+    public void replication(String action) {
+        run("replication", action);
+    }
+
+    @Override
     public String psql(String node, String sql) {
         return run("psql", node, "-d", "users", "-At", "-c", sql).strip();
     }

@@ -55,6 +55,23 @@ public final class ComposeTopology implements Topology {
     }
 
     @Override
+    public void replication(String action) {
+        switch (action) {
+            case "disable", "enable" -> psql(REPLICA, "ALTER SUBSCRIPTION users_sub " + action.toUpperCase());
+            case "freeze", "thaw" -> {
+                String pid = psql(REPLICA, "SELECT pid FROM pg_stat_subscription WHERE subname = 'users_sub'"
+                        + " AND relid IS NULL AND pid IS NOT NULL");
+                if (pid.isEmpty()) {
+                    throw new IllegalStateException("no apply worker runs on " + REPLICA);
+                }
+                // inside the container, as its own user (postgres), which owns the worker
+                compose("exec", "-T", REPLICA, "sh", "-c", "kill -" + ("freeze".equals(action) ? "STOP " : "CONT ") + pid);
+            }
+            default -> throw new IllegalArgumentException("replication " + action);
+        }
+    }
+
+    @Override
     public String psql(String node, String sql) {
         // the superuser over the node's own socket (peer authentication, as the postgres account)
         return compose("exec", "-T", node, "psql", "-X", "-q", "-h", "/var/lib/postgresql/data", "-U", "postgres",

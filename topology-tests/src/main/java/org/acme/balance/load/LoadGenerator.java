@@ -18,8 +18,10 @@ import java.util.regex.Pattern;
 
 /**
  * A bounded, closed-loop load through nginx: READERS + WRITERS clients, each sending one request at a time with
- * a short pause, until stopped. Readers GET users known to be on the replica; writers create users with unique
- * emails, one of them with an Idempotency-Key on every create (so nginx may resend it), the other without.
+ * a short pause, until stopped. Readers GET users known to be on the replica, without a token; writers create users
+ * with unique emails, one of them with an Idempotency-Key on every create (so nginx may resend it), the other
+ * without, and read each user they created back at once with the Consistency-Token of the create ({@code GET-OWN}):
+ * a client's own write must never read as missing.
  * Separate clients, so a slow write (primary down) never holds back the reads being measured. Every response is recorded with its time, status and the instance that served it;
  * a separate probe asks /db which database node serves reads, ten times a second.
  */
@@ -27,10 +29,25 @@ public final class LoadGenerator implements AutoCloseable {
 
     /** One request. Times are milliseconds since the run started; status 0 = no HTTP answer (see error). */
     public record Sample(double startMs, double endMs, String method, int status, String servedBy, String error,
-            boolean problemJson, boolean retryAfter, String email, long id, boolean keyed) {
+            boolean problemJson, boolean retryAfter, String email, long id, boolean keyed, String readRoute) {
 
+        /** A read of a known (replicated) user, without a token. */
         public boolean isGet() {
             return "GET".equals(method);
+        }
+
+        public boolean isPost() {
+            return "POST".equals(method);
+        }
+
+        /** A writer reading back the user it has just created, with the create's Consistency-Token. */
+        public boolean isOwnRead() {
+            return OWN_READ.equals(method);
+        }
+
+        /** X-Read-Route said the replica served it. */
+        public boolean readOnReplica() {
+            return readRoute != null && readRoute.startsWith("replica");
         }
 
         public double latencyMs() {
@@ -42,6 +59,8 @@ public final class LoadGenerator implements AutoCloseable {
     public record Probe(double atMs, String servedBy, String readNode) {
     }
 
+    static final String OWN_READ = "GET-OWN";
+    static final String TOKEN = "Consistency-Token";
     static final int READERS = 4;
     static final int WRITERS = 2;
     static final Duration PAUSE = Duration.ofMillis(15);
@@ -131,6 +150,11 @@ public final class LoadGenerator implements AutoCloseable {
         send("GET", HttpRequest.newBuilder(topology.api("/users/" + id)).GET(), null, false);
     }
 
+    private void readBack(Sample created, String token) {
+        send(OWN_READ, HttpRequest.newBuilder(topology.api("/users/" + created.id())).header(TOKEN, token).GET(),
+                created.email(), created.keyed());
+    }
+
     private void create(boolean keyed) {
         int n = sequence.incrementAndGet();
         String email = emailPrefix + n + "@load.test";
@@ -140,27 +164,43 @@ public final class LoadGenerator implements AutoCloseable {
         if (keyed) {
             request.header("Idempotency-Key", email);
         }
-        send("POST", request, email, keyed);
+        Sent created = send("POST", request, email, keyed);
+        if (created.sample().status() == 201 && created.token() != null) {
+            readBack(created.sample(), created.token());
+        }
     }
 
-    private void send(String method, HttpRequest.Builder request, String email, boolean keyed) {
+    /** A recorded request, and the Consistency-Token its answer carried (null for none). */
+    private record Sent(Sample sample, String token) {
+    }
+
+    private Sent send(String method, HttpRequest.Builder request, String email, boolean keyed) {
         double start = nowMs();
         try {
             HttpResponse<String> response = http.send(request.timeout(REQUEST_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString());
-            long id = response.headers().firstValue("Location")
-                    .map(location -> Long.parseLong(location.substring(location.lastIndexOf('/') + 1))).orElse(0L);
-            samples.add(new Sample(start, nowMs(), method, response.statusCode(),
+            long id = OWN_READ.equals(method) ? idOf(response.request().uri().getPath())
+                    : response.headers().firstValue("Location").map(LoadGenerator::idOf).orElse(0L);
+            Sample sample = new Sample(start, nowMs(), method, response.statusCode(),
                     response.headers().firstValue("X-Served-By").orElse("-"), null,
                     response.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"),
-                    response.headers().firstValue("Retry-After").isPresent(), email, id, keyed));
+                    response.headers().firstValue("Retry-After").isPresent(), email, id, keyed,
+                    response.headers().firstValue("X-Read-Route").orElse(null));
+            samples.add(sample);
+            return new Sent(sample, response.headers().firstValue(TOKEN).orElse(null));
         } catch (Exception e) {
-            samples.add(new Sample(start, nowMs(), method, 0, "-", e.getClass().getSimpleName(), false, false, email, 0,
-                    keyed));
+            Sample sample = new Sample(start, nowMs(), method, 0, "-", e.getClass().getSimpleName(), false, false, email,
+                    0, keyed, null);
+            samples.add(sample);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
+            return new Sent(sample, null);
         }
+    }
+
+    private static long idOf(String location) {
+        return Long.parseLong(location.substring(location.lastIndexOf('/') + 1));
     }
 
     private void probe() {

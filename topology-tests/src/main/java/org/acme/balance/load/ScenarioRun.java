@@ -99,7 +99,23 @@ public final class ScenarioRun {
     }
 
     public List<Sample> posts() {
-        return select(s -> !s.isGet());
+        return select(Sample::isPost);
+    }
+
+    /** Writers reading back what they created, with the create's Consistency-Token. */
+    public List<Sample> ownReads() {
+        return select(Sample::isOwnRead);
+    }
+
+    /** Own reads that said the user does not exist: older than the client's own write. */
+    public List<Sample> ownWritesMissed() {
+        return select(s -> s.isOwnRead() && s.status() == 404);
+    }
+
+    /** Share of the successful reads of known users (no token) that the replica served (X-Read-Route). */
+    public double readsOnReplicaShare() {
+        List<Sample> ok = select(s -> s.isGet() && s.status() == 200);
+        return ok.isEmpty() ? 0 : (double) ok.stream().filter(Sample::readOnReplica).count() / ok.size();
     }
 
     /** GETs that did not answer 200: the reads of known users must never fail. */
@@ -197,6 +213,15 @@ public final class ScenarioRun {
         check(violations, lostAcknowledgedWrites().isEmpty(), "acknowledged writes missing: " + lostAcknowledgedWrites());
         check(violations, storedOnReplica == storedOnPrimary.size(),
                 "the replica holds " + storedOnReplica + " of " + storedOnPrimary.size() + " stored users");
+        // read-your-writes: a client that presents the token of its create never reads the user as missing. Only
+        // while the primary is down may such a read fail, and then as a 503 to retry, never an older answer.
+        check(violations, ownReads().size() > 100, "writers read back their creates: " + ownReads().size());
+        check(violations, ownWritesMissed().isEmpty(), "own writes read as missing (404): " + ownWritesMissed());
+        Set<Integer> ownStatuses = ownReads().stream().map(Sample::status).collect(Collectors.toSet());
+        check(violations, (scenario.hitsPrimary() ? Set.of(200, 503) : Set.of(200)).containsAll(ownStatuses),
+                "own reads answer " + ownStatuses);
+        check(violations, ownReads().stream().filter(s -> s.status() == 503).allMatch(s -> s.problemJson() && s.retryAfter()),
+                "an own read that cannot be served fresh is a 503 problem+json with Retry-After");
 
         Map<Integer, Long> keyed = postStatuses(true);
         Map<Integer, Long> plain = postStatuses(false);
@@ -214,7 +239,7 @@ public final class ScenarioRun {
             }
             check(violations, posts().stream().filter(s -> s.status() == 503).allMatch(s -> s.problemJson() && s.retryAfter()),
                     "every 503 is problem+json with Retry-After");
-            double slowest = maxLatencyMs(s -> !s.isGet());
+            double slowest = maxLatencyMs(s -> s.isPost());
             check(violations, slowest < 5_000, "writes fail fast: slowest " + slowest + " ms");
             double resumed = writesResumedMs();
             check(violations, resumed >= 0 && resumed < 10_000, "writes resume without restarting anything: " + resumed);
@@ -246,7 +271,7 @@ public final class ScenarioRun {
                 + " POST statuses with Idempotency-Key %s, without %s;"
                 + " longest GET %.0f ms; longest POST %.0f ms; read stall %.0f ms",
                 scenario.id, samples.size(), gets().size(), posts().size(), Math.round(endMs / 1000), failedGets().size(),
-                postStatuses(true), postStatuses(false), maxLatencyMs(Sample::isGet), maxLatencyMs(s -> !s.isGet()),
+                postStatuses(true), postStatuses(false), maxLatencyMs(Sample::isGet), maxLatencyMs(s -> s.isPost()),
                 readStallMs()));
         if (scenario.hitsReplica()) {
             out.append(String.format(Locale.ROOT, "; reads on the primary %.0f ms after the failure; all reads back on"
@@ -257,6 +282,9 @@ public final class ScenarioRun {
             out.append(String.format(Locale.ROOT, "; first write 503 %.0f ms after the kill; writes accepted again %.0f ms"
                     + " after the primary was up", firstWrite503Ms(), writesResumedMs()));
         }
+        out.append(String.format(Locale.ROOT, "; own reads with the token %s, read as missing %d; reads without a token"
+                + " on the replica %.1f%%", ownReads().stream().collect(Collectors.groupingBy(Sample::status, TreeMap::new,
+                        Collectors.counting())), ownWritesMissed().size(), 100 * readsOnReplicaShare()));
         out.append(String.format(Locale.ROOT, "; acknowledged writes lost %d; stored %d on the primary, %d on the replica;"
                 + " unacknowledged but stored %d", lostAcknowledgedWrites().size(), storedOnPrimary.size(),
                 storedOnReplica, unacknowledgedButStored()));
@@ -286,9 +314,9 @@ public final class ScenarioRun {
             csv.append(String.format(Locale.ROOT, "%.1f,%.0f,%.0f,%.0f,%.0f,%.0f", from / 1000,
                     count(in, s -> s.isGet() && s.status() == 200) * perSecond,
                     count(in, s -> s.isGet() && s.status() != 200) * perSecond,
-                    count(in, s -> !s.isGet() && s.status() == 201) * perSecond,
-                    count(in, s -> !s.isGet() && s.status() == 503) * perSecond,
-                    count(in, s -> !s.isGet() && s.status() != 201 && s.status() != 503) * perSecond));
+                    count(in, s -> s.isPost() && s.status() == 201) * perSecond,
+                    count(in, s -> s.isPost() && s.status() == 503) * perSecond,
+                    count(in, s -> s.isPost() && s.status() != 201 && s.status() != 503) * perSecond));
             for (String instance : instances) {
                 csv.append(String.format(Locale.ROOT, ",%.0f", count(in, s -> instance.equals(s.servedBy())) * perSecond));
             }

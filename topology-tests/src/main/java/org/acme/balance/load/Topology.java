@@ -22,6 +22,12 @@ public interface Topology {
     /** Starts the node again and waits until it is ready; nothing when it runs. */
     void start(String node);
 
+    /**
+     * Stops or resumes logical replication on the replica the ways it stops in real life: {@code disable} /
+     * {@code enable} the subscription, {@code freeze} / {@code thaw} (SIGSTOP / SIGCONT) its apply worker.
+     */
+    void replication(String action);
+
     /** The first column of the query's rows, one line each, run by the superuser on NODE in database users. */
     String psql(String node, String sql);
 

@@ -8,7 +8,8 @@ import org.acme.users.problem.ProblemMappers;
 /**
  * Reads are idempotent, so a read that failed on a dead pooled connection (the replica was killed, or HAProxy
  * cut its sessions when it marked it down) runs again on a fresh one, which HAProxy sends to the node that is
- * up. The caller sees a slower answer instead of a 503.
+ * up. The caller sees a slower answer instead of a 503. A refused connection is not retried: nothing listens where
+ * the read path leads (HAProxy already tried the backup), and each try costs the pool's acquisition wait.
  */
 @ApplicationScoped
 public class ReadRetry {
@@ -26,13 +27,22 @@ public class ReadRetry {
             try {
                 return query.get();
             } catch (RuntimeException e) {
-                if (attempt == READ_ATTEMPTS || !ProblemMappers.databaseUnavailable(e)) {
+                if (attempt == READ_ATTEMPTS || !ProblemMappers.databaseUnavailable(e) || refused(e)) {
                     throw e;
                 }
                 nodes.dropIdleConnections();
                 pause(RETRY_PAUSE_MILLIS * attempt);
             }
         }
+    }
+
+    private static boolean refused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void pause(long millis) {
