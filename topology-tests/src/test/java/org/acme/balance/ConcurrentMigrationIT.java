@@ -27,7 +27,7 @@ class ConcurrentMigrationIT {
     @Test
     void threeInstancesMigratingAtOnceApplyEachMigrationExactlyOnce() throws Exception {
         Path home = TopologyIT.ROOT.resolve("topology-tests/target/balance-migrate-it");
-        Balance balance = new Balance(TopologyIT.ROOT, home, TopologyIT.PORT_OFFSET + 1000, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
+        Balance balance = new Balance(TopologyIT.ROOT, home, SharedTopology.PORT_OFFSET + 1000, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
         balance.down(true);
         try {
             balance.up(); // starts users-backend-1..3 together and waits until each is ready

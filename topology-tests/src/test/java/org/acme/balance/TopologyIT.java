@@ -17,46 +17,33 @@ import java.util.concurrent.TimeUnit;
 import org.acme.balance.load.Balance;
 import org.acme.balance.load.Scenario;
 import org.acme.balance.load.ScenarioRun;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The whole topology as real processes, started by the local runner exactly as a person would
  * ({@code ./balance up}): nginx, users-backend-1..3 (3 is the backup), HAProxy, the primary and the logical
- * replica. Nodes are killed and frozen with the runner's own commands.
+ * replica (the topology shared with the other suites). Nodes are killed and frozen with the runner's own commands.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(SharedTopology.class)
 class TopologyIT {
 
-    static final Path ROOT = Path.of(System.getProperty("balance.root", "..")).toAbsolutePath().normalize();
+    static final Path ROOT = SharedTopology.ROOT;
     static final Path ARTIFACTS = Path.of(System.getProperty("balance.artifacts", "target/timelines"));
-    /**
-     * Ports 18080 (nginx), 18081-18083, 15000/15001, 17000, 25432/25433: never a developer's own topology, and
-     * below Linux's ephemeral range (32768+), where a busy client's outgoing connection may hold a port first.
-     */
-    static final int PORT_OFFSET = 10000;
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static Balance balance;
 
     @BeforeAll
-    static void up() {
-        balance = new Balance(ROOT, ROOT.resolve("topology-tests/target/balance-it"), PORT_OFFSET, Map.of());
-        balance.down(true); // whatever an earlier run left
-        balance.up();
-    }
-
-    @AfterAll
-    static void down() {
-        if (balance != null) {
-            balance.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-it"));
-        }
+    static void topology() {
+        balance = SharedTopology.balance();
     }
 
     @Test
