@@ -32,6 +32,9 @@ public class FreshReads {
     @Inject
     RequestConsistency request;
 
+    @Inject
+    PrimaryWal primary;
+
     private final Map<Reason, Counter> reads = new EnumMap<>(Reason.class);
 
     @Inject
@@ -74,12 +77,20 @@ public class FreshReads {
             }
             return served(route, result);
         }
+        if (route.strict() && !primary.reachable()) {
+            // the heartbeat says the primary is gone: do not make the client wait for the pool to find out again
+            request.routed(route);
+            throw new TokenNotReachedException(null);
+        }
         try {
             return served(route, PrimaryReads.call(query));
         } catch (RuntimeException e) {
-            if (route.strict() || !ProblemMappers.databaseUnavailable(e)) {
-                request.routed(route);
+            if (!ProblemMappers.databaseUnavailable(e)) {
                 throw e;
+            }
+            if (route.strict()) {
+                request.routed(route);
+                throw new TokenNotReachedException(e);
             }
             // the primary went away since the heartbeat last reached it: the replica keeps reads working
             return served(ReadRoute.of(Reason.PRIMARY_DOWN), retry.read(query));
