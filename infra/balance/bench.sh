@@ -45,14 +45,30 @@ with_cpu() {
 }
 
 # wrk_once URL [METHOD] [RATE] -> "rps requests errors p50 p99 p99.9 cpu_ms_per_request"
+#   (METHOD RYW adds "reads_on_replica reads_on_primary"; BENCH_TOKEN, when set, goes with every GET)
 wrk_once() {
   local url=$1 method=${2:-GET} rate=${3:-0}
-  BENCH_METHOD=$method BENCH_RATE=$rate BENCH_CONNECTIONS=$bench_connections \
+  BENCH_METHOD=$method BENCH_RATE=$rate BENCH_CONNECTIONS=$bench_connections BENCH_TOKEN=${BENCH_TOKEN:-} \
     with_cpu wrk -t2 -c"$bench_connections" -d"${bench_seconds}s" --timeout 5s -s "$bench_lua" "$url" \
   | awk '/^BENCH / { req = $2; secs = $3; err = $4; p50 = $5; p99 = $6; p999 = $7 }
+         /^ROUTES / { routes = sprintf(" %d %d", $2, $3) }
          /^CPU / { cpu = $2 }
-         END { if (!req) exit 1; printf "%.0f %d %d %.2f %.2f %.2f %.3f\n", req / secs, req, err, p50, p99, p999,
-               1000 * cpu / req }'
+         END { if (!req) exit 1; printf "%.0f %d %d %.2f %.2f %.2f %.3f%s\n", req / secs, req, err, p50, p99, p999,
+               1000 * cpu / req, routes }'
+}
+
+# lag_during COMMAND...: runs COMMAND while sampling the replica's lag as users-backend-1 measures it (GET /db,
+# every 200 ms); COMMAND's output, then "LAG p50_ms max_ms samples" on the last line
+lag_during() {
+  local samples; samples=$(mktemp)
+  ( while :; do curl -fsS --max-time 1 "http://127.0.0.1:$(instance_port users-backend-1)/db" 2>/dev/null \
+      | grep -o '"lagSeconds":[0-9.E-]*' | cut -d: -f2 >> "$samples"; sleep 0.2; done ) &
+  local sampler=$!
+  "$@"
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+  sort -g "$samples" | awk '{ a[NR] = $1 * 1000 } END { if (NR) printf "LAG %.0f %.0f %d\n", a[int((NR + 1) / 2)], a[NR], NR;
+    else print "LAG - - 0" }'
+  rm -f "$samples"
 }
 
 # pgbench_once -> the same fields, for pgbench -S -M prepared on the replica (latencies from its per-transaction log)
@@ -177,6 +193,20 @@ bench() {
   read_direct=$(steady "read via one instance, replica without HAProxy" wrk_once "http://127.0.0.1:$bench_direct_port/users/1")
   ceiling=$(steady "pgbench -S on the replica" pgbench_once)
   write_full=$(steady "create via nginx" wrk_once "http://127.0.0.1:$nginx_port/users" POST)
+
+  # read consistency (docs/architecture.md): a read with a token the replica has already applied (what the token
+  # check costs when it passes at once) against the same read without one; then read-your-writes under write load:
+  # each connection creates a user and reads it back at once with the create's token, while users-backend-1
+  # reports the replica's lag
+  local settled_token read_token ryw_out ryw ryw_lag
+  settled_token=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"name\":\"Bench token\",\"email\":\"bench-token-$(date +%s%N)@example.org\"}" \
+    "http://127.0.0.1:$nginx_port/users" | tr -d '\r' | awk -F': ' 'tolower($1) == "consistency-token" { print $2 }')
+  [ -n "$settled_token" ] || die "bench: no Consistency-Token on a create"
+  sleep 1 # the replica applies it
+  read_token=$(BENCH_TOKEN=$settled_token steady "read via nginx with a token the replica has" wrk_once "$full")
+  ryw_out=$(lag_during steady "create, then read it back with its token, via nginx" wrk_once "http://127.0.0.1:$nginx_port/users" RYW)
+  ryw=$(sed -n 1p <<<"$ryw_out"); ryw_lag=$(grep '^LAG' <<<"$ryw_out")
 
   # latency at half of the steady read peak, through the whole stack: before the tuning (read connections
   # recycled every 15 s), then as configured now
@@ -343,6 +373,26 @@ $(nmt_table "$nmt_after")
 
 Latency at half of peak is the median (by p99) of three paced 15-second runs through nginx, each after both
 instances were restarted and warmed up; the pacing draws each connection's pause at random (Poisson arrivals).
+
+## Read consistency
+
+A read that carries a Consistency-Token (docs/architecture.md, "Read consistency") is served by the replica only
+once it has applied the token's position; otherwise it waits up to the token wait and then reads from the primary.
+
+| | req/s | p50 ms | p99 ms | CPU ms/request |
+|---|---|---|---|---|
+$(awk '{ printf "| GET /users/1 via nginx, no token | %s | %s | %s | %s |\n", $1, $4, $5, $7 }' <<<"$read_full")
+$(awk '{ printf "| GET /users/1 via nginx, a token the replica has applied | %s | %s | %s | %s |\n", $1, $4, $5, $7 }' <<<"$read_token")
+$(awk '{ printf "| create, then read it back at once with its token (requests: both) | %s | %s | %s | %s |\n", $1, $4, $5, $7 }' <<<"$ryw")
+
+The token check when the replica has the position already:
+$(awk -v a="${read_full%% *}" -v b="${read_token%% *}" 'BEGIN { printf "%+.1f%%", 100 * (b - a) / a }') throughput against no token.
+Read-your-writes under write load: of the $(awk '{ print $8 + $9 }' <<<"$ryw") reads of a user just created, the
+replica served $(awk '{ print $8 }' <<<"$ryw") and the primary $(awk '{ print $9 }' <<<"$ryw")
+($(awk '{ t = $8 + $9; printf "%.1f%%", t ? 100 * $9 / t : 0 }' <<<"$ryw") went to the primary: the replica had not applied
+the create within the token wait). The replica's lag during that load, as users-backend-1 measured it (the age
+of its newest heartbeat on the replica, which includes up to one heartbeat interval): median
+$(awk '{ print $2 }' <<<"$ryw_lag") ms, largest $(awk '{ print $3 }' <<<"$ryw_lag") ms ($(awk '{ print $4 }' <<<"$ryw_lag") samples).
 
 ## Failover, from this run's timelines
 

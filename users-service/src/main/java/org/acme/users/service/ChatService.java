@@ -100,10 +100,14 @@ public class ChatService {
         }));
     }
 
-    /** The room's newest id, from the primary. */
+    /** The room's newest id, from the primary, and a token at or after that message's commit. */
+    public record Newest(long id, ConsistencyToken token) {
+    }
+
     @ActivateRequestContext
-    public long lastId(String room) {
-        return retry.read(() -> PrimaryReads.call(() -> messages.lastId(room)));
+    public Newest newest(String room) {
+        return retry.read(() -> PrimaryReads.call(
+                () -> new Newest(messages.lastId(room), ConsistencyToken.parse(messages.walPosition()))));
     }
 
     public String toJson(ChatFrame frame) {

@@ -129,8 +129,18 @@ public class ChatRelay {
                 set.add(session);
                 return set;
             });
-            long start = after != null ? after : chat.lastId(session.room);
-            session.send(chat.toJson(ChatFrame.hello(session.room, session.user, instance, start)));
+            long start;
+            ChatFrame hello;
+            if (after != null) {
+                start = after;
+                hello = ChatFrame.hello(session.room, session.user, instance, start);
+            } else {
+                // with a token: the history the client reads of what came before its socket is not older than this
+                ChatService.Newest newest = chat.newest(session.room);
+                start = newest.id();
+                hello = ChatFrame.hello(session.room, session.user, instance, start).withToken(newest.token().toString());
+            }
+            session.send(chat.toJson(hello));
             session.lastId = start;
             catchUp(session);
         }
