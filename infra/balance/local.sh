@@ -392,15 +392,15 @@ status() {
   echo
   # what the instances measure themselves (GET /db): the replica's lag end to end and where reads go now
   echo "Reads (each instance's view, GET /db):"
-  local i port
+  local i port line
   for i in $(seq 1 "$instances"); do
     port=$(instance_port "users-backend-$i")
-    curl -fsS --max-time 2 "http://127.0.0.1:$port/db" 2>/dev/null | sed -E \
+    line=$(curl -fsS --max-time 2 "http://127.0.0.1:$port/db" 2>/dev/null) && sed -E \
       -e 's/.*"replica":\{([^}]*)\}.*"route":\{"target":"([^"]*)","reason":"([^"]*)"\}.*/\2 (\3) REPLICA \1/' \
       -e 's/"lagSeconds":([0-9.E-]+)/lag \1 s/; s/"maxStalenessSeconds":([0-9.]+)/bound \1 s/' \
       -e 's/"appliedPosition":"([^"]*)"/applied \1/; s/"subscriptionEnabled":(true|false)/subscription enabled: \1/' \
       -e 's/"node":"([^"]*)"/\1/; s/"detail":"([^"]*)"/(\1)/; s/,/, /g' \
-      -e "s/^/  users-backend-$i: reads on the /; s/ REPLICA /; replica /" || echo "  users-backend-$i: not answering"
+      -e "s/^/  users-backend-$i: reads on the /; s/ REPLICA /; replica /" <<<"$line" || echo "  users-backend-$i: not answering"
   done
 }
 
