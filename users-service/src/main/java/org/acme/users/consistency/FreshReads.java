@@ -77,8 +77,8 @@ public class FreshReads {
             }
             return served(route, result);
         }
-        if (route.strict() && !primary.reachable()) {
-            // the heartbeat says the primary is gone: do not make the client wait for the pool to find out again
+        if (route.strict() && primary.knownDown()) {
+            // the heartbeat found the primary gone: do not make the client wait for the pool to find out again
             request.routed(route);
             throw new TokenNotReachedException(null);
         }

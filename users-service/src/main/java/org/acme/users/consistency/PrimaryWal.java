@@ -52,6 +52,8 @@ public class PrimaryWal {
     /** The highest position this instance has seen the primary at (unsigned compare). */
     private final AtomicLong known = new AtomicLong(0);
     private volatile long lastBeatOkNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    /** The last heartbeat attempt ended in an error (not merely late: a stalled JVM is no sign of a dead primary). */
+    private volatile boolean lastBeatFailed;
     private volatile boolean beating;
 
     /**
@@ -99,6 +101,11 @@ public class PrimaryWal {
         return System.nanoTime() - lastBeatOkNanos < recent;
     }
 
+    /** Not reachable, and the last heartbeat failed outright: asking the primary again now would only wait to fail. */
+    public boolean knownDown() {
+        return lastBeatFailed && !reachable();
+    }
+
     /** One heartbeat: this instance's row on the primary gets the time now (this instance's clock, read back by it). */
     void beat() {
         try (Connection connection = write.getConnection();
@@ -113,11 +120,13 @@ public class PrimaryWal {
                 seen(ConsistencyToken.parse(rs.getString(1)));
             }
             lastBeatOkNanos = System.nanoTime();
+            lastBeatFailed = false;
             if (!beating) {
                 beating = true;
                 LOG.info("replication heartbeat: writing to the primary");
             }
         } catch (SQLException | RuntimeException e) {
+            lastBeatFailed = true;
             if (beating) {
                 beating = false;
                 LOG.warnf("replication heartbeat: the primary does not take it (%s); reads stay on the replica", e.getMessage());
