@@ -10,6 +10,9 @@ local method = os.getenv("BENCH_METHOD") or "GET"
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local connections = tonumber(os.getenv("BENCH_CONNECTIONS") or "1")
 local token = os.getenv("BENCH_TOKEN")
+if token == "" then
+  token = nil
+end
 local counter = 0
 local prefix
 local threads = {}
