@@ -52,7 +52,7 @@ class FailoverTest {
         given().get("/db").then().statusCode(200)
                 .body("read.node", equalTo(PostgresPair.REPLICA))
                 .body("write.up", equalTo(false));
-        given().get("/q/health/ready").then().statusCode(200);
+        given().get(Management.url("/health/ready")).then().statusCode(200);
 
         PostgresPair.current.start(PostgresPair.PRIMARY);
         long restarted = System.nanoTime();
@@ -151,16 +151,16 @@ class FailoverTest {
         UserResourceTest.problem(given().get("/users/1").then(), 503).header("Retry-After", "2");
         long millis = (System.nanoTime() - started) / 1_000_000;
         assertTrue(millis < 5_000, "read failed fast (" + millis + " ms)");
-        given().get("/q/health/ready").then().statusCode(503).body("status", equalTo("DOWN"));
+        given().get(Management.url("/health/ready")).then().statusCode(503).body("status", equalTo("DOWN"));
         given().get("/db").then().statusCode(200).body("read.up", equalTo(false)).body("write.up", equalTo(false));
 
         PostgresPair.current.start(PostgresPair.PRIMARY);
         PostgresPair.current.start(PostgresPair.REPLICA);
         long deadline = System.nanoTime() + 15_000_000_000L;
-        while (given().get("/q/health/ready").statusCode() != 200 && System.nanoTime() < deadline) {
+        while (given().get(Management.url("/health/ready")).statusCode() != 200 && System.nanoTime() < deadline) {
             sleep(200);
         }
-        given().get("/q/health/ready").then().statusCode(200);
+        given().get(Management.url("/health/ready")).then().statusCode(200);
         given().get("/users/1").then().statusCode(200);
     }
 

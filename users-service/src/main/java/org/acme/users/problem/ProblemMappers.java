@@ -18,12 +18,19 @@ import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.acme.users.edge.ResourceMethods;
 import org.acme.users.service.DatabaseNodes;
+import org.acme.users.validation.InvalidBodyException;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Every error leaves as application/problem+json with the right status. */
+/**
+ * Every error leaves as application/problem+json with the right status. A problem never repeats what the client sent
+ * (no raw path, field name or value): only names that match {@link #SAFE_NAME} and paths that match
+ * {@link #SAFE_PATH}, so a problem cannot carry markup or a forged JSON structure back to whoever displays it.
+ */
 public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
@@ -31,10 +38,17 @@ public class ProblemMappers {
     @Inject
     DatabaseNodes nodes;
 
+    @Inject
+    ResourceMethods resources;
+
     static final String RETRY_AFTER_SECONDS = "2";
     // 23505: unique_violation. 08xxx: connection exceptions. 57P0x: shutdown / cannot connect now. 53300: too many connections.
     private static final String UNIQUE_VIOLATION = "23505";
     private static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+    // class 22: data exception (a value the database cannot store, e.g. a NUL character): the input's fault
+    private static final String DATA_EXCEPTION_CLASS = "22";
+    static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,63}");
+    static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._~/-]{0,200}");
 
     // Declared for Quarkus' own subtype too, or its built-in (non-problem) mapper would win.
     @ServerExceptionMapper({ConstraintViolationException.class, ResteasyReactiveViolationException.class})
@@ -59,6 +73,12 @@ public class ProblemMappers {
                 List.of(new Problem.FieldError(field, "unknown field")));
     }
 
+    /** A body refused before parsing: not UTF-8, raw control bytes, too large, another charset. */
+    @ServerExceptionMapper
+    public Response invalidBody(InvalidBodyException e, UriInfo uri) {
+        return problem(e.status, e.type, e.title, e.getMessage(), uri, List.of());
+    }
+
     // MismatchedInputException named too: quarkus-rest-jackson maps it by itself otherwise.
     @ServerExceptionMapper({JsonProcessingException.class, MismatchedInputException.class})
     public Response badJson(JsonProcessingException e, UriInfo uri) {
@@ -67,7 +87,7 @@ public class ProblemMappers {
             return problem(400, "invalid-request", "Invalid request", field + ": wrong type or format", uri,
                     List.of(new Problem.FieldError(field, "wrong type or format")));
         }
-        return problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", uri, List.of());
+        return problem(400, "malformed-json", "Malformed JSON", malformed(e), uri, List.of());
     }
 
     @ServerExceptionMapper
@@ -77,7 +97,9 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response idempotencyKeyReused(IdempotencyKeyReusedException e, UriInfo uri) {
-        return problem(422, "idempotency-key-reused", "Unprocessable Content", e.getMessage(), uri,
+        // the key itself is not repeated: it is the client's input
+        return problem(422, "idempotency-key-reused", "Unprocessable Content",
+                "this Idempotency-Key was already used for a different request", uri,
                 List.of(new Problem.FieldError("Idempotency-Key", "already used for a different request")));
     }
 
@@ -89,7 +111,12 @@ public class ProblemMappers {
         int status = e.getResponse().getStatus();
         Response.Status known = Response.Status.fromStatusCode(status);
         String title = known != null ? known.getReasonPhrase() : "HTTP " + status;
-        return problem(status, "about:blank", title, e.getMessage(), uri, List.of());
+        Response problem = problem(status, "about:blank", title, detail(status), uri, List.of());
+        if (status != 405) {
+            return problem;
+        }
+        // a 405 says what is allowed (RFC 9110 15.5.6); Quarkus REST's own exception does not
+        return Response.fromResponse(problem).header("Allow", String.join(", ", resources.allowed(uri.getPath()))).build();
     }
 
     /** Database errors: a duplicate email is the client's 409; an unreachable node is a 503 to retry. */
@@ -101,6 +128,11 @@ public class ProblemMappers {
                     ? "a user with this email already exists" : "the resource already exists";
             return problem(409, "conflict", "Conflict", detail, uri, List.of(new Problem.FieldError("email", detail)));
         }
+        if (invalidData(e)) {
+            // validation should have refused it first; the database is the last line, and still the client's fault
+            LOG.warnf("the database refused a value on %s: SQLState %s", uri.getPath(), sql.getSQLState());
+            return problem(400, "invalid-request", "Invalid request", "a value cannot be stored", uri, List.of());
+        }
         if (databaseUnavailable(e)) {
             LOG.warnf("database unavailable for %s: %s", uri.getPath(), rootMessage(e));
             nodes.dropIdleConnections(); // so the request after this one does not meet another dead connection
@@ -110,6 +142,12 @@ public class ProblemMappers {
         }
         LOG.error("unexpected failure on " + uri.getPath(), e);
         return problem(500, "about:blank", "Internal Server Error", "unexpected error", uri, List.of());
+    }
+
+    /** A value the database refused to store (SQLState class 22, e.g. a NUL character in text): the input's fault. */
+    public static boolean invalidData(Throwable e) {
+        SQLException sql = cause(e, SQLException.class);
+        return sql != null && sql.getSQLState() != null && sql.getSQLState().startsWith(DATA_EXCEPTION_CLASS);
     }
 
     /**
@@ -166,16 +204,45 @@ public class ProblemMappers {
         return last;
     }
 
+    /** The field a mapping error is about, as the client named it: only when it is a plain name. */
     private static String jsonPath(JsonMappingException e) {
-        return e.getPath().stream()
+        String path = e.getPath().stream()
                 .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining("."));
+        return SAFE_NAME.matcher(path).matches() ? path : "(not shown)";
+    }
+
+    /** Why a body is not JSON the service reads, without quoting it. */
+    private static String malformed(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        if (message.startsWith("Duplicate field")) {
+            return "a key appears more than once in an object";
+        }
+        if (message.startsWith("Trailing token")) {
+            return "nothing may follow the JSON value";
+        }
+        return "the request body is not valid JSON";
+    }
+
+    private static String detail(int status) {
+        return switch (status) {
+            case 404 -> "no resource at this path";
+            case 405 -> "this method is not allowed on this resource (see Allow)";
+            case 406 -> "the service answers with JSON only";
+            case 415 -> "the body must be application/json";
+            default -> "the request cannot be served";
+        };
     }
 
     public static Response problem(int status, String type, String title, String detail, UriInfo uri,
             List<Problem.FieldError> errors) {
         String typeUri = type.startsWith("about:") ? type : "urn:problem:users:" + type;
         return Response.status(status).type(Problem.MEDIA_TYPE)
-                .entity(new Problem(typeUri, title, status, detail, uri.getPath(), errors)).build();
+                .entity(new Problem(typeUri, title, status, detail, instance(uri.getPath()), errors)).build();
+    }
+
+    /** The request path as the problem's instance, when it is a plain path; otherwise none (it would echo input). */
+    public static String instance(String path) {
+        return path != null && SAFE_PATH.matcher(path).matches() ? path : null;
     }
 }

@@ -1,21 +1,27 @@
 package org.acme.users.resource;
 
+import java.util.regex.Pattern;
 import org.acme.users.problem.InvalidInputException;
 
 /** Query parameters arrive as strings, so a bad one is a 400 problem that names it, not a 404. */
 final class QueryParams {
+
+    // ASCII digits only, as sent: Long.parseLong would also take "+5", and Arabic-Indic or fullwidth digits
+    private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,19}");
 
     private QueryParams() {
     }
 
     static long longParam(String name, String value, long min, long max) {
         try {
-            long parsed = Long.parseLong(value.strip());
-            if (parsed >= min && parsed <= max) {
-                return parsed;
+            if (INTEGER.matcher(value).matches()) {
+                long parsed = Long.parseLong(value);
+                if (parsed >= min && parsed <= max) {
+                    return parsed;
+                }
             }
         } catch (NumberFormatException e) {
-            // reported below
+            // beyond a long: reported below
         }
         throw new InvalidInputException(name, "must be an integer between " + min + " and " + max);
     }

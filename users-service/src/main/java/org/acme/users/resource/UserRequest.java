@@ -1,13 +1,14 @@
 package org.acme.users.resource;
 
-import jakarta.validation.constraints.NotBlank;
-import jakarta.validation.constraints.Pattern;
-import jakarta.validation.constraints.Size;
+import jakarta.validation.constraints.NotNull;
+import org.acme.users.validation.Mailbox;
+import org.acme.users.validation.PersonName;
 
-/** Body of POST and PUT /users. Unknown fields are rejected (quarkus.jackson.fail-on-unknown-properties). */
+/**
+ * Body of POST and PUT /users. Read strictly (StrictJson, Utf8Body): unknown fields, repeated keys, non-string values
+ * and anything after the object are refused. Both values are checked as the service will store them, trimmed.
+ */
 public record UserRequest(
-        @NotBlank @Size(max = 100) String name,
-        // checked as sent, so the pattern allows the surrounding blanks the service trims
-        @NotBlank @Size(max = 254) @Pattern(regexp = "\\s*[^@\\s]+@[^@\\s]+\\.[^@\\s]+\\s*",
-                message = "must be a well-formed email address") String email) {
+        @NotNull @PersonName String name,
+        @NotNull @Mailbox String email) {
 }

@@ -7,23 +7,23 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import jakarta.ws.rs.core.UriInfo;
-import java.util.regex.Pattern;
+import java.util.Optional;
 import org.acme.users.consistency.IssuesConsistencyToken;
 import org.acme.users.consistency.ReadYourWrites;
+import org.acme.users.edge.PublicUrls;
 import org.acme.users.entity.User;
-import org.acme.users.problem.InvalidInputException;
 import org.acme.users.problem.UserNotFoundException;
 import org.acme.users.service.UserService;
+import org.acme.users.validation.IdempotencyKeys;
 
 @Path("/users")
 @Produces(MediaType.APPLICATION_JSON)
@@ -31,13 +31,14 @@ import org.acme.users.service.UserService;
 public class UserResource {
 
     static final int MAX_PAGE_SIZE = 100;
-    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-    private static final Pattern VALID_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     // ids are bigint; a longer number can only be a missing user
     private static final String ID = "{id: [0-9]{1,18}}";
 
     @Inject
     UserService service;
+
+    @Inject
+    PublicUrls urls;
 
     @GET
     @ReadYourWrites
@@ -63,21 +64,21 @@ public class UserResource {
      */
     @POST
     @IssuesConsistencyToken
-    public Response create(@NotNull @Valid UserRequest request, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
-            UriInfo uri) {
+    public Response create(@NotNull @Valid UserRequest request, HttpHeaders headers) {
+        // every value of the header: an empty or a second one is refused, not taken for "no key"
+        Optional<String> idempotencyKey = IdempotencyKeys.from(headers.getRequestHeader(IdempotencyKeys.HEADER));
         User user;
         boolean replayed = false;
-        if (idempotencyKey == null) {
+        if (idempotencyKey.isEmpty()) {
             user = service.create(request.name(), request.email());
         } else {
-            if (!VALID_KEY.matcher(idempotencyKey).matches()) {
-                throw new InvalidInputException(IDEMPOTENCY_KEY, "must be 1 to 255 visible ASCII characters");
-            }
-            UserService.Created created = service.createOnce(idempotencyKey, request.name(), request.email());
+            UserService.Created created = service.createOnce(idempotencyKey.get(), request.name(), request.email());
             user = created.user();
             replayed = created.replayed();
         }
-        Response.ResponseBuilder response = Response.created(uri.getAbsolutePathBuilder().path(String.valueOf(user.id)).build())
+        // set as a header, not with created(): JAX-RS would make a relative URI absolute from the request's Host
+        Response.ResponseBuilder response = Response.status(Response.Status.CREATED)
+                .header(HttpHeaders.LOCATION, urls.to("/users/" + user.id, headers))
                 .entity(UserResponse.of(user));
         return replayed ? response.header("Idempotent-Replayed", "true").build() : response.build();
     }

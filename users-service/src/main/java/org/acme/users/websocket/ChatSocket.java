@@ -12,17 +12,25 @@ import jakarta.websocket.Session;
 import jakarta.websocket.server.PathParam;
 import jakarta.websocket.server.ServerEndpoint;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
 import java.util.regex.Pattern;
 import org.acme.users.problem.ProblemMappers;
 import org.acme.users.service.ChatFrame;
 import org.acme.users.service.ChatService;
+import org.acme.users.validation.PersonNameValidator;
+import org.acme.users.validation.StrictJson;
+import org.acme.users.validation.UnicodeText;
 import org.jboss.logging.Logger;
 
 /**
- * {@code /chat/{room}?user=NAME[&after=ID]}: a chat room over a WebSocket, on any instance. Frames are JSON
- * (see ChatFrame and ChatInbound). A bad frame gets an error frame and the socket stays open; a message over
- * {@value #MAX_MESSAGE_CHARS} characters closes it (1009, "too big").
+ * {@code /chat/{room}?user=NAME[&after=ID]}: a chat room over a WebSocket, on any instance. Frames are JSON text
+ * (see ChatFrame and ChatInbound), read strictly (StrictJson). A bad frame gets an error frame and the socket stays
+ * open; a message over {@value #MAX_MESSAGE_CHARS} characters closes it (1009, "too big"); text that is not valid
+ * UTF-8, or whose JSON holds an unpaired surrogate, closes it with 1007 (RFC 6455: not consistent with the message
+ * type); a binary message closes it with 1003 (this endpoint accepts text only).
  */
 @ServerEndpoint("/chat/{room}")
 @ApplicationScoped
@@ -32,6 +40,8 @@ public class ChatSocket {
     static final int MAX_MESSAGE_CHARS = 16 * 1024;
     private static final Pattern CLIENT_KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
     private static final String SESSION = ChatSession.class.getName();
+    private static final String GUARD = Utf8FrameGuard.class.getName();
+    private static final CloseReason.CloseCode NOT_UTF8 = CloseReason.CloseCodes.NOT_CONSISTENT;
 
     @Inject
     ChatRelay relay;
@@ -44,11 +54,22 @@ public class ChatSocket {
 
     @OnOpen
     public void open(Session socket, @PathParam("room") String room) {
+        // first of all, so that every frame the client sends from now on is checked
+        Utf8FrameGuard guard = Utf8FrameGuard.install(socket, () -> closeInvalidText(socket));
+        if (guard != null) {
+            socket.getUserProperties().put(GUARD, guard);
+        }
         String user = parameter(socket, "user");
         String after = parameter(socket, "after");
-        String invalid = !ChatService.ROOM.matcher(room).matches()
-                ? "room must be 1 to 64 letters, digits, '-' or '_'"
-                : ChatService.invalidUser(user);
+        String invalid = repeatedParameter(socket);
+        if (invalid == null) {
+            invalid = !ChatService.ROOM.matcher(room).matches()
+                    ? "room must be 1 to 64 letters, digits, '-' or '_'"
+                    : ChatService.invalidUser(user);
+        }
+        if (invalid == null && PersonNameValidator.problem(user, ChatService.MAX_USER_LENGTH) != null) {
+            invalid = "user " + PersonNameValidator.problem(user, ChatService.MAX_USER_LENGTH);
+        }
         if (invalid == null && after != null && !after.matches("[0-9]{1,18}")) {
             invalid = "after must be a message id (a non-negative integer)";
         }
@@ -80,6 +101,11 @@ public class ChatSocket {
         if (session == null) {
             return; // refused at open, closing
         }
+        if (part.indexOf('\uFFFD') >= 0 && !vouchedFor(socket, part)) {
+            // the container's decoder made U+FFFD of bytes that were not UTF-8 (this part was not checked)
+            session.close(NOT_UTF8, "text frames must be UTF-8");
+            return;
+        }
         try {
             String frame = session.inbound(part, last, MAX_MESSAGE_CHARS);
             if (frame != null) {
@@ -90,10 +116,22 @@ public class ChatSocket {
         }
     }
 
+    /** Binary messages are not part of the protocol: refused at their first part, whatever their size. */
+    @OnMessage
+    public void binary(Session socket, ByteBuffer part, boolean last) {
+        ChatSession session = (ChatSession) socket.getUserProperties().get(SESSION);
+        if (session != null) {
+            session.close(CloseReason.CloseCodes.CANNOT_ACCEPT, "text frames only");
+        }
+    }
+
     private void handle(ChatSession session, String frame) {
         ChatInbound inbound;
         try {
             inbound = json.readValue(frame, ChatInbound.class);
+        } catch (StrictJson.UnpairedSurrogate e) {
+            session.close(NOT_UTF8, "text must be valid Unicode (an unpaired surrogate)");
+            return;
         } catch (IOException e) {
             error(session, 400, "Malformed frame",
                     "expected a JSON object {\"type\":\"message\",\"text\":\"...\",\"key\":\"optional id\"}");
@@ -105,8 +143,10 @@ public class ChatSocket {
             error(session, 400, "Invalid frame", "text is required");
         } else if (inbound.text().codePointCount(0, inbound.text().length()) > ChatService.MAX_TEXT_LENGTH) {
             error(session, 413, "Message too long", "text must be at most " + ChatService.MAX_TEXT_LENGTH + " characters");
-        } else if (inbound.text().indexOf('\0') >= 0) {
-            error(session, 400, "Invalid frame", "text must not contain NUL characters");
+        } else if (controlCharacter(inbound.text())) {
+            error(session, 400, "Invalid frame", "text must not contain control characters other than tab and line breaks");
+        } else if (inbound.text().codePoints().noneMatch(UnicodeText::isVisible)) {
+            error(session, 400, "Invalid frame", "text must contain at least one visible character");
         } else if (inbound.key() != null && !CLIENT_KEY.matcher(inbound.key()).matches()) {
             error(session, 400, "Invalid frame", "key must be 1 to 128 visible ASCII characters");
         } else {
@@ -138,6 +178,8 @@ public class ChatSocket {
             if (ProblemMappers.databaseUnavailable(e)) {
                 error(session, 503, "Service Unavailable",
                         "the database primary is unreachable; send again later (with the same key, it is stored once)");
+            } else if (ProblemMappers.invalidData(e)) {
+                error(session, 400, "Invalid frame", "the text cannot be stored");
             } else {
                 LOG.error("chat: cannot store a message", e);
                 error(session, 500, "Internal Server Error", "unexpected error");
@@ -165,6 +207,37 @@ public class ChatSocket {
         } catch (IOException e) {
             // gone already
         }
+    }
+
+    /** NUL, escape sequences and the like; a message may span lines. */
+    private static boolean controlCharacter(String text) {
+        return text.codePoints().anyMatch(c -> UnicodeText.isControl(c) && c != '\t' && c != '\n' && c != '\r');
+    }
+
+    private static boolean vouchedFor(Session socket, String part) {
+        Utf8FrameGuard guard = (Utf8FrameGuard) socket.getUserProperties().get(GUARD);
+        return guard != null && guard.vouchesFor(part);
+    }
+
+    /** Called by the guard on the event loop: the close (a frame and an onClose callback) runs elsewhere. */
+    private static void closeInvalidText(Session socket) {
+        ForkJoinPool.commonPool().execute(() -> {
+            try {
+                socket.close(new CloseReason(NOT_UTF8, "text frames must be UTF-8"));
+            } catch (IOException | RuntimeException e) {
+                // already closed
+            }
+        });
+    }
+
+    /** A parameter given twice is ambiguous (which user is it?): refused like a bad one. */
+    private static String repeatedParameter(Session socket) {
+        for (Map.Entry<String, List<String>> parameter : socket.getRequestParameterMap().entrySet()) {
+            if (parameter.getValue().size() > 1) {
+                return "each query parameter may be given once";
+            }
+        }
+        return null;
     }
 
     private static String parameter(Session socket, String name) {
