@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Postman collection against the API with newman.
-#   postman/run.sh [BASE_URL]      (default: baseUrl of local.postman_environment.json, http://127.0.0.1:8080)
+#   postman/run.sh [BASE_URL]      (default: baseUrl of local.postman_environment.json, http://127.0.0.1:8080;
+#                                   https://127.0.0.1:8443 runs it over TLS, accepting the local self-signed certificate)
 # newman is installed locally into postman/node_modules on first use (needs npm and the npm registry).
 set -euo pipefail
 
@@ -18,6 +19,8 @@ args=(run "$dir/users-api.postman_collection.json"
       --reporters cli)
 if [[ $# -ge 1 && -n "$1" ]]; then
     args+=(--env-var "baseUrl=$1")
+    # nginx's HTTPS port has a self-signed certificate unless a real one is configured (NGINX_TLS_CERT)
+    [[ "$1" != https://* ]] || args+=(--insecure)
 fi
 
 set +e

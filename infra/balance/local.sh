@@ -7,8 +7,12 @@
 #   BALANCE_HOME         [.balance]  state directory
 #   BALANCE_INSTANCES    [3]         service instances; the last one is nginx's `backup`
 #   BALANCE_PORT_OFFSET  [0]         added to every port below (a second topology beside the first: tests)
-#   ports: nginx 8080, users-backend-N 8080+N, HAProxy write 5000 / read 5001 / stats 7000,
-#          service-db 15432, service-db-replica 15433 (5432 is left to a system PostgreSQL)
+#   ports: nginx 8080 (HTTPS 8443), users-backend-N 8080+N (management: health, metrics, OpenAPI 9080+N),
+#          HAProxy write 5000 / read 5001 / stats 7000, service-db 15432, service-db-replica 15433 (5432 is left to a
+#          system PostgreSQL). Everything listens on 127.0.0.1 only; nginx is the one meant to be reached.
+#   NGINX_SERVER_NAMES   [localhost 127.0.0.1]  host names nginx serves (others: 421) and the service may put in
+#                                      Location; NGINX_RATE_LIMIT, NGINX_RATE_BURST, NGINX_CONN_LIMIT, NGINX_TLS_CERT,
+#                                      NGINX_TLS_KEY: see nginx/render.sh (a self-signed certificate is made on first up)
 #   BALANCE_JAVA_OPTS    [-XX:+UseSerialGC -Xms32m -Xmx128m]
 #   BALANCE_INSTANCES_MIGRATE [false]  true: every instance migrates at start, all at once (shows Flyway's lock);
 #                                      otherwise a one-shot migrator runs before the instances start
@@ -22,6 +26,7 @@ instances=${BALANCE_INSTANCES:-3}
 [ "$instances" -ge 2 ] 2>/dev/null || { echo "balance: BALANCE_INSTANCES must be 2 or more (the last one is the backup)" >&2; exit 2; }
 offset=${BALANCE_PORT_OFFSET:-0}
 nginx_port=$((8080 + offset))
+nginx_tls_port=$((8443 + offset))
 write_port=$((5000 + offset))
 read_port=$((5001 + offset))
 stats_port=$((7000 + offset))
@@ -45,6 +50,9 @@ deps() {
   command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+  # njs: nginx checks every request target and header value before proxying (nginx/edge.js)
+  [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
@@ -66,6 +74,7 @@ nodes() {
 }
 is_node() { nodes | tr ' ' '\n' | grep -qx -- "$1"; }
 instance_port() { echo $((8080 + offset + ${1#users-backend-})); }
+management_port() { echo $((9080 + offset + ${1#users-backend-})); }
 pg_base() { # where the data directories live: under BALANCE_HOME, unless PostgreSQL's account cannot reach it
   if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$BALANCE_HOME"; then
     # root's checkout under /root, say: the server runs as postgres and needs every directory above its data
@@ -186,10 +195,15 @@ start_haproxy() {
 }
 
 service_env() { # the environment every service process gets
+  # loopback only: nothing but nginx (and this machine's tools) reaches an instance; the management interface on a
+  # port of its own (0: any free one, for processes without a fixed port; start_instance gives each its own)
   echo USERS_WRITE_JDBC_URL="jdbc:postgresql://127.0.0.1:$write_port/users" \
        USERS_READ_JDBC_URL="jdbc:postgresql://127.0.0.1:$read_port/users" \
-       USERS_WRITER_PASSWORD="$USERS_WRITER_PASSWORD" USERS_READER_PASSWORD="$USERS_READER_PASSWORD"
+       USERS_WRITER_PASSWORD="$USERS_WRITER_PASSWORD" USERS_READER_PASSWORD="$USERS_READER_PASSWORD" \
+       USERS_HTTP_HOST=127.0.0.1 USERS_MANAGEMENT_HOST=127.0.0.1 USERS_MANAGEMENT_PORT=0 \
+       USERS_ALLOWED_HOSTS="$(server_names | tr ' ' ',')"
 }
+server_names() { echo "${NGINX_SERVER_NAMES:-localhost 127.0.0.1}"; }
 migrator_env() { # only the migrator holds the owner's and the superuser's credentials
   echo USERS_MIGRATE=true USERS_OWNER_PASSWORD="$USERS_OWNER_PASSWORD" \
        PG_SUPERUSER_PASSWORD="$PG_SUPERUSER_PASSWORD" \
@@ -201,8 +215,10 @@ start_instance() {
   [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] && read -ra extra <<<"$(migrator_env)"
   # shellcheck disable=SC2046 # the env lists are word lists by construction (no spaces in values)
   (cd "$app_dir" && spawn "$node" env $(service_env) "${extra[@]}" USERS_INSTANCE_NAME="$node" \
-    USERS_HTTP_PORT="$(instance_port "$node")" java $java_opts $(cds_opts) -jar quarkus-run.jar)
+    USERS_HTTP_PORT="$(instance_port "$node")" USERS_MANAGEMENT_PORT="$(management_port "$node")" \
+    java $java_opts $(cds_opts) -jar quarkus-run.jar)
 }
+instance_ready() { http_ok "http://127.0.0.1:$(management_port "$1")/q/health/ready"; }
 # The application's class data archive (./mvnw package builds it): a faster start when present. It names the jar
 # relatively, so the service runs from its own directory.
 cds_opts() { [ ! -f "$app_dir/app-cds.jsa" ] || echo "-XX:SharedArchiveFile=app-cds.jsa"; }
@@ -225,15 +241,26 @@ backends() { # backends primary|backup: the instances' addresses for nginx's ups
 start_nginx() {
   local conf=$BALANCE_HOME/nginx/nginx.conf
   mkdir -p "$BALANCE_HOME/nginx" "$logs_dir"
+  # the first start makes a self-signed certificate in $BALANCE_HOME/nginx/tls (unless NGINX_TLS_CERT/KEY are set)
   USERS_BACKENDS=$(backends primary) USERS_BACKUP_BACKENDS=$(backends backup) NGINX_LISTEN=127.0.0.1:$nginx_port \
+  NGINX_TLS_LISTEN=127.0.0.1:$nginx_tls_port NGINX_SERVER_NAMES=$(server_names) \
   NGINX_STATE=$BALANCE_HOME/nginx NGINX_ACCESS_LOG=$logs_dir/nginx-access.log NGINX_ERROR_LOG=$logs_dir/nginx.log \
     "$root/nginx/render.sh" "$conf"
   # nginx's workers drop root: let them use their temporary directories
   [ "$(id -u)" = 0 ] && chown -R nobody "$BALANCE_HOME/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
+  # A master that was killed leaves its pid file: taken for the new master's, it made `down` miss the nginx it had
+  # started (and delete its directory under it). Only a pid file written by the process started here counts.
+  rm -f "$BALANCE_HOME/nginx/nginx.pid"
   spawn nginx nginx -e "$logs_dir/nginx.log" -c "$conf"
-  # nginx writes its own pid file (the master); prefer it over the wrapper's
-  wait_for 10 nginx test -s "$BALANCE_HOME/nginx/nginx.pid"
+  local spawned; spawned=$(cat "$run/nginx.pid")
+  wait_for 10 nginx nginx_master_of "$spawned"
   cp "$BALANCE_HOME/nginx/nginx.pid" "$run/nginx.pid"
+}
+nginx_master_of() { # nginx_master_of PID: nginx's pid file names PID (or a child of it) and that process is nginx
+  local pid
+  pid=$(head -n 1 "$BALANCE_HOME/nginx/nginx.pid" 2>/dev/null) && [ -n "$pid" ] || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nginx ] || return 1
+  [ "$pid" = "$1" ] || [ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$1" ]
 }
 
 load_classes() { # the load generator and scenarios (topology-tests), compiled when missing or older than their sources
@@ -266,7 +293,7 @@ start_node() {
     nginx) start_nginx ;;
     users-backend-*)
       start_instance "$node"
-      wait_for 90 "$node" http_ok "http://127.0.0.1:$(instance_port "$node")/q/health/ready" ;;
+      wait_for 90 "$node" instance_ready "$node" ;;
   esac
   log "$node up"
 }
@@ -285,16 +312,18 @@ up() {
     case "$node" in users-backend-*) [ "$(state_of "$node")" = down ] && { start_instance "$node"; started+=("$node"); } ;; esac
   done
   for node in "${started[@]}"; do
-    wait_for 120 "$node" http_ok "http://127.0.0.1:$(instance_port "$node")/q/health/ready"
+    wait_for 120 "$node" instance_ready "$node"
     log "$node up"
   done
   start_node nginx
   wait_for 15 "nginx" http_ok "http://127.0.0.1:$nginx_port/host"
   cat >&2 <<EOF
 balance: the topology is up
-  API (nginx)          http://127.0.0.1:$nginx_port/users   (try /host, /db, /q/swagger-ui)
+  API (nginx)          http://127.0.0.1:$nginx_port/users   (try /host, /db, /chat.html)
+  API over TLS         https://127.0.0.1:$nginx_tls_port/users   (self-signed: curl -k, or NGINX_TLS_CERT/KEY)
   HAProxy stats        http://127.0.0.1:$stats_port/
   instances            $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(instance_port "users-backend-$i")"; done)
+  management           $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(management_port "users-backend-$i")"; done)(/q/health, /q/metrics, /q/openapi; not through nginx)
   databases            service-db 127.0.0.1:$primary_port, service-db-replica 127.0.0.1:$replica_port
   ./balance status | logs NODE | kill NODE | freeze NODE | thaw NODE | start NODE | demo list | down
 EOF
@@ -308,10 +337,13 @@ stop_node() {
     service-db|service-db-replica)
       [ "$(state_of "$node")" = down ] || "$pg_node" stop "$(pg_dir "$node")" ;;
     *)
+      local pids
       pid=$(pid_of "$node" 2>/dev/null) || true
+      pids=$(node_pids "$node") # nginx's workers too: if its master must be killed, they would outlive it
       if [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; then
         for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
+        # shellcheck disable=SC2086
+        kill -KILL $pids 2>/dev/null || true
       fi
       rm -f "$run/$node.pid" ;;
   esac

@@ -19,7 +19,11 @@ SELECT format('CREATE DATABASE %I OWNER users_owner', :'db')
 \gexec
 
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
-GRANT CONNECT ON DATABASE :"db" TO users_reader, haproxy_check;
+GRANT CONNECT ON DATABASE :"db" TO users_reader;
+-- The health-check role reaches its own empty database only (below): not the data, not the maintenance database
+-- (pg_hba trusts it without a password from HAProxy's address). REVOKE also for nodes bootstrapped before.
+REVOKE CONNECT ON DATABASE :"db" FROM haproxy_check;
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
 
 -- HAProxy's pgsql-check names no database, so PostgreSQL takes the role's name: an empty database of
 -- that name keeps the server log free of a FATAL line per check (several a second).

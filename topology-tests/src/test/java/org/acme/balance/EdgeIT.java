@@ -1,0 +1,415 @@
+package org.acme.balance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.acme.balance.load.Balance;
+import org.acme.hostile.HostileCorpus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Issue #12 at the edge, on a topology of its own started by the local runner (ports + 15000): the hostile-input corpus
+ * through nginx, what listens where, TLS, Location, the rate and connection limits, the management interface, and the
+ * runner's pid of nginx after a kill and a start.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EdgeIT {
+
+    static final Path ROOT = Path.of(System.getProperty("balance.root", "..")).toAbsolutePath().normalize();
+    static final Path HOME = ROOT.resolve("topology-tests/target/balance-edge");
+    static final int PORT_OFFSET = 15000;
+    static final int NGINX = 8080 + PORT_OFFSET;
+    static final int NGINX_TLS = 8443 + PORT_OFFSET;
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    static final String STATE_SQL = "SELECT (SELECT count(*) FROM users.app_user) || ' users, updated ' "
+            + "|| coalesce((SELECT max(updated_at) FROM users.app_user)::text, '-') "
+            + "|| ', ' || (SELECT count(*) FROM users.chat_messages) || ' messages, ' "
+            + "|| (SELECT count(*) FROM users.idempotency_key) || ' keys'";
+
+    static Balance balance;
+
+    @BeforeAll
+    static void up() {
+        balance = new Balance(ROOT, HOME, PORT_OFFSET, Map.of());
+        balance.down(true); // whatever an earlier run left
+        balance.up();
+    }
+
+    @AfterAll
+    static void down() {
+        if (balance != null) {
+            balance.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-edge"));
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyCaseOfTheCorpusIsRefusedThroughNginxAndWritesNothing() throws Exception {
+        HttpResponse<String> created = send(HttpRequest.newBuilder(balance.api("/users"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Edge Fixture\",\"email\":\"edge-" + System.nanoTime()
+                        + "@example.org\"}")));
+        assertEquals(201, created.statusCode(), created.body());
+        String id = created.body().replaceAll(".*\"id\":([0-9]+).*", "$1");
+        awaitReplica();
+        List<HostileCorpus.Case> cases = HostileCorpus.load(ROOT.resolve("users-service/src/test/resources/hostile/corpus.json"));
+        List<String> failures = HostileCorpus.run(cases, new HostileCorpus.Target() {
+            public String via() {
+                return "nginx";
+            }
+
+            public String host() {
+                return "127.0.0.1";
+            }
+
+            public int port() {
+                return NGINX;
+            }
+
+            public String state() throws Exception {
+                return "primary " + query(15432 + PORT_OFFSET, STATE_SQL) + "; replica " + query(15433 + PORT_OFFSET, STATE_SQL);
+            }
+
+            public Map<String, String> fixtures() {
+                return Map.of("id", id);
+            }
+        });
+        assertEquals(List.of(), failures, failures.size() + " failed checks");
+    }
+
+    @Test
+    @Order(2)
+    void everyListenerOfTheTopologyIsOnLoopback() throws Exception {
+        Set<String> pids = topologyPids();
+        List<String> listeners = new ArrayList<>();
+        Set<Integer> ports = new TreeSet<>();
+        Matcher m = Pattern.compile("(?m)^\\S+\\s+\\S+\\s+\\S+\\s+\\S+\\s+(\\S+):(\\d+)\\s+\\S+\\s+users:(.*)$")
+                .matcher(command("ss", "-Hlntup"));
+        while (m.find()) {
+            Matcher pid = Pattern.compile("pid=(\\d+)").matcher(m.group(3));
+            while (pid.find()) {
+                if (pids.contains(pid.group(1))) {
+                    listeners.add(m.group(1) + ":" + m.group(2) + " " + m.group(3));
+                    ports.add(Integer.parseInt(m.group(2)));
+                    break;
+                }
+            }
+        }
+        System.out.println("listeners of the topology: " + listeners);
+        for (String listener : listeners) {
+            // Java reports its IPv4 sockets as IPv4-mapped IPv6 addresses
+            assertTrue(listener.startsWith("127.0.0.1:") || listener.startsWith("[::ffff:127.0.0.1]:"),
+                    "listens beyond loopback: " + listener);
+        }
+        // nginx (HTTP, HTTPS), the instances (API, management), HAProxy (write, read, stats), both databases
+        for (int port : List.of(NGINX, NGINX_TLS, 8081 + PORT_OFFSET, 8083 + PORT_OFFSET, 9081 + PORT_OFFSET,
+                9083 + PORT_OFFSET, 5000 + PORT_OFFSET, 7000 + PORT_OFFSET, 15432 + PORT_OFFSET, 15433 + PORT_OFFSET)) {
+            assertTrue(ports.contains(port), "nothing of the topology listens on " + port + ": " + ports);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void composePublishesNginxAlone() throws IOException {
+        Map<String, List<String>> published = new java.util.LinkedHashMap<>();
+        String service = null;
+        boolean inPorts = false;
+        for (String line : Files.readAllLines(ROOT.resolve("docker-compose-balance.yml"))) {
+            if (line.matches("^  [a-z0-9-]+:\\s*$")) {
+                service = line.strip().replace(":", "");
+                inPorts = false;
+            } else if (line.matches("^[a-z].*")) {
+                service = null; // volumes:, networks:
+            } else if (service != null && line.matches("^    ports:\\s*$")) {
+                inPorts = true;
+            } else if (inPorts && line.matches("^      - .*")) {
+                published.computeIfAbsent(service, s -> new ArrayList<>()).add(line.strip());
+            } else if (!line.matches("^      .*")) {
+                inPorts = false;
+            }
+        }
+        assertEquals(Set.of("nginx"), published.keySet(), "published ports: " + published);
+        assertEquals(List.of("- \"${BALANCE_HTTP_PORT:-8080}:8080\"", "- \"${BALANCE_HTTPS_PORT:-8443}:8443\""),
+                published.get("nginx"));
+    }
+
+    @Test
+    @Order(4)
+    void healthAndMetricsAreOnTheManagementPortsOnly() throws Exception {
+        HttpResponse<String> ready = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (9081 + PORT_OFFSET) + "/q/health/ready")));
+        assertEquals(200, ready.statusCode(), ready.body());
+        HttpResponse<String> metrics = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (9082 + PORT_OFFSET) + "/q/metrics")));
+        assertEquals(200, metrics.statusCode());
+        for (String path : List.of("/q/health/ready", "/q/metrics", "/q/openapi", "/q/swagger-ui/")) {
+            HttpResponse<String> viaNginx = send(HttpRequest.newBuilder(balance.api(path)));
+            assertEquals(404, viaNginx.statusCode(), path + ": " + viaNginx.body());
+            HttpResponse<String> onTheApiPort = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (8081 + PORT_OFFSET) + path)));
+            assertEquals(404, onTheApiPort.statusCode(), path + " on the instance's API port");
+        }
+    }
+
+    @Test
+    @Order(5)
+    void tlsServesTheApiWithTheGeneratedCertificateAndLocationSaysHttps() throws Exception {
+        Path key = HOME.resolve("nginx/tls/self-signed.key");
+        assertTrue(Files.exists(HOME.resolve("nginx/tls/self-signed.crt")), "the first up made a certificate");
+        assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE), Files.getPosixFilePermissions(key));
+        HttpClient tls = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(2)).build();
+        HttpResponse<String> host = tls.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + NGINX_TLS + "/host"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, host.statusCode());
+        SSLSession session = host.sslSession().orElseThrow();
+        assertTrue(session.getProtocol().equals("TLSv1.3") || session.getProtocol().equals("TLSv1.2"), session.getProtocol());
+        X509Certificate certificate = (X509Certificate) session.getPeerCertificates()[0];
+        assertTrue(certificate.getSubjectAlternativeNames().stream().anyMatch(san -> san.get(1).equals("127.0.0.1")),
+                "the certificate names 127.0.0.1: " + certificate.getSubjectAlternativeNames());
+        HttpResponse<String> created = tls.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + NGINX_TLS + "/users"))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Over TLS\",\"email\":\"tls-" + System.nanoTime() + "@example.org\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, created.statusCode(), created.body());
+        String location = created.headers().firstValue("Location").orElse("");
+        assertTrue(location.matches("https://127\\.0\\.0\\.1:" + NGINX_TLS + "/users/[0-9]+"), location);
+        // plain HTTP on the TLS port: a problem, not nginx's HTML page
+        HttpResponse<String> plain = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + NGINX_TLS + "/host")));
+        assertEquals(400, plain.statusCode());
+        assertEquals("application/problem+json", plain.headers().firstValue("Content-Type").orElse(""));
+        // TLS 1.1 and older are refused
+        SSLContext old = SSLContext.getInstance("TLSv1.1");
+        old.init(null, new TrustManager[] {trustAllManager()}, new SecureRandom());
+        try (var socket = (javax.net.ssl.SSLSocket) old.getSocketFactory().createSocket("127.0.0.1", NGINX_TLS)) {
+            socket.setEnabledProtocols(new String[] {"TLSv1.1"});
+            socket.setSoTimeout(5000);
+            socket.startHandshake();
+            throw new AssertionError("a TLS 1.1 handshake succeeded");
+        } catch (IOException | IllegalArgumentException refused) {
+            // refused (or the JDK itself no longer offers TLS 1.1): either way no TLS 1.1 session
+        }
+    }
+
+    @Test
+    @Order(6)
+    void locationUsesTheHostNginxServesAndKeepsThePort() throws Exception {
+        for (String name : List.of("127.0.0.1", "localhost")) {
+            HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create("http://" + name + ":" + NGINX + "/users"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Where\",\"email\":\"where-" + System.nanoTime() + "@example.org\"}")));
+            assertEquals(201, created.statusCode(), created.body());
+            String location = created.headers().firstValue("Location").orElse("");
+            assertTrue(location.matches("http://" + Pattern.quote(name) + ":" + NGINX + "/users/[0-9]+"), location);
+        }
+    }
+
+    @Test
+    @Order(7)
+    void aClientOverTheRateGets429ProblemsWithRetryAfterAndThenIsServedAgain() throws Exception {
+        // the same nginx, restarted with small limits from the environment (the defaults let the benchmarks through)
+        Balance limited = new Balance(ROOT, HOME, PORT_OFFSET,
+                Map.of("NGINX_RATE_LIMIT", "5r/s", "NGINX_RATE_BURST", "5", "NGINX_CONN_LIMIT", "2"));
+        try {
+            limited.run("stop", "nginx");
+            limited.start("nginx");
+            int ok = 0;
+            List<HttpResponse<String>> limitedAnswers = new ArrayList<>();
+            long started = System.nanoTime();
+            for (int i = 0; i < 30; i++) {
+                HttpResponse<String> response = send(HttpRequest.newBuilder(balance.api("/host")));
+                if (response.statusCode() == 200) {
+                    ok++;
+                } else {
+                    limitedAnswers.add(response);
+                }
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            System.out.printf("rate limit 5 r/s, burst 5: %d of 30 served in %.2f s, %d refused%n", ok, seconds, limitedAnswers.size());
+            // the burst at once, then 5 a second for as long as the loop took
+            assertTrue(ok >= 5 && ok <= 6 + 5 * seconds + 1, "served: " + ok + " in " + seconds + " s");
+            assertFalse(limitedAnswers.isEmpty(), "some requests over the rate were refused");
+            for (HttpResponse<String> refused : limitedAnswers) {
+                assertEquals(429, refused.statusCode(), refused.body());
+                assertEquals("application/problem+json", refused.headers().firstValue("Content-Type").orElse(""));
+                assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
+                assertTrue(refused.body().contains("\"status\":429"), refused.body());
+            }
+            Thread.sleep(2000);
+            assertEquals(200, send(HttpRequest.newBuilder(balance.api("/host"))).statusCode(), "served again after a pause");
+
+            // open connections: two chat sockets are in flight, a third is refused with 429
+            Thread.sleep(2000);
+            List<WebSocket> sockets = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    sockets.add(HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + NGINX + "/chat/edge?user=u" + i),
+                            new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS));
+                }
+                try {
+                    sockets.add(HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + NGINX + "/chat/edge?user=u3"),
+                            new WebSocket.Listener() { }).join());
+                    throw new AssertionError("a third open connection from one address was accepted");
+                } catch (CompletionException e) {
+                    assertTrue(e.getCause() instanceof WebSocketHandshakeException, e.toString());
+                    assertEquals(429, ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode());
+                }
+            } finally {
+                sockets.forEach(WebSocket::abort);
+            }
+        } finally {
+            // back to the defaults for what follows
+            limited.run("stop", "nginx");
+            balance.start("nginx");
+        }
+    }
+
+    @Test
+    @Order(8)
+    void downStopsTheNginxStartedAfterAKillNotTheDeadOnesPidFile() throws Exception {
+        String before = nginxPid();
+        balance.kill("nginx");
+        assertFalse(running(before), "the killed master is gone");
+        balance.start("nginx");
+        String after = nginxPid();
+        assertTrue(!after.equals(before) && running(after), "a new master: " + before + " -> " + after);
+        assertEquals("nginx", Files.readString(Path.of("/proc", after, "comm")).strip());
+        assertTrue(balance.run("status").matches("(?s).*\\nnginx +" + after + " +up .*"), "status shows the new master");
+        List<String> workers = List.of(command("pgrep", "-P", after).split("\\s+"));
+        balance.down(true);
+        for (String pid : concat(after, workers)) {
+            assertFalse(!pid.isBlank() && running(pid), "nginx process " + pid + " outlived down -v");
+        }
+        for (int port : List.of(NGINX, NGINX_TLS)) {
+            try (ServerSocket free = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                // bound: nothing listens there any more
+            }
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    /** PID exists and is not a zombie (an orphan's parent here may never reap it; it has exited all the same). */
+    private static boolean running(String pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        List<String> all = new ArrayList<>(rest);
+        all.add(first);
+        return all;
+    }
+
+    private static String nginxPid() {
+        Matcher m = Pattern.compile("(?m)^nginx +(\\d+) +up ").matcher(balance.run("status"));
+        assertTrue(m.find(), "nginx is up");
+        return m.group(1);
+    }
+
+    /** The main pid of every node (./balance status) and their children. */
+    private static Set<String> topologyPids() throws Exception {
+        Set<String> pids = new HashSet<>();
+        Matcher m = Pattern.compile("(?m)^\\S+ +(\\d+) +(up|frozen) ").matcher(balance.run("status"));
+        while (m.find()) {
+            pids.add(m.group(1));
+        }
+        assertTrue(pids.size() >= 7, "every node runs: " + pids);
+        for (String pid : new ArrayList<>(pids)) {
+            for (String child : command("pgrep", "-P", pid).split("\\s+")) {
+                if (!child.isBlank()) {
+                    pids.add(child);
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** SQL on a database node as its superuser, over TCP with the runner's secret: one psql, not a ./balance run per query. */
+    private static String query(int port, String sql) throws Exception {
+        String password = System.getenv("PG_SUPERUSER_PASSWORD") != null ? System.getenv("PG_SUPERUSER_PASSWORD")
+                : Files.readAllLines(HOME.resolve("secrets.env")).stream()
+                        .filter(l -> l.startsWith("PG_SUPERUSER_PASSWORD=")).findFirst().orElseThrow().split("=", 2)[1];
+        ProcessBuilder psql = new ProcessBuilder("psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", String.valueOf(port),
+                "-U", "postgres", "-d", "users", "-c", sql).redirectErrorStream(true);
+        psql.environment().put("PGPASSWORD", password);
+        Process process = psql.start();
+        String out = new String(process.getInputStream().readAllBytes()).strip();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0, "psql: " + out);
+        return out;
+    }
+
+    private static String command(String... args) throws Exception {
+        Process process = new ProcessBuilder(args).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), String.join(" ", args));
+        return out;
+    }
+
+    private static void awaitReplica() throws InterruptedException {
+        String sql = "SELECT count(*) FROM users.app_user";
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!balance.psql("service-db", sql).equals(balance.psql("service-db-replica", sql)) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return HTTP.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static X509TrustManager trustAllManager() {
+        return new X509TrustManager() {
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+    }
+
+    /** The certificate is self-signed: this test checks it by its names, not by a chain. */
+    private static SSLContext trustAll() throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {trustAllManager()}, new SecureRandom());
+        return context;
+    }
+}
