@@ -18,7 +18,8 @@ local prefix
 local threads = {}
 -- RYW: what the next request of this thread is (one connection per thread keeps the pairs in order: see bench.sh)
 local pending_read = nil
-local reads_replica, reads_primary, reads_other = 0, 0, 0
+-- globals, not locals: done() reads each thread's counters with thread:get
+reads_replica, reads_primary, reads_other = 0, 0, 0
 
 function setup(thread)
   thread:set("id", math.random(1, 1e9))
