@@ -60,12 +60,14 @@ wrk_once() {
 # lag_during COMMAND...: runs COMMAND while sampling the replica's lag as users-backend-1 measures it (GET /db,
 # every 200 ms); COMMAND's output, then "LAG p50_ms max_ms samples" on the last line
 lag_during() {
-  local samples; samples=$(mktemp)
-  ( while :; do curl -fsS --max-time 1 "http://127.0.0.1:$(instance_port users-backend-1)/db" 2>/dev/null \
-      | grep -o '"lagSeconds":[0-9.E-]*' | cut -d: -f2 >> "$samples"; sleep 0.2; done ) &
+  local samples parent=$BASHPID status=0; samples=$(mktemp)
+  # its output goes to the file only (a command substitution waits for every writer of its pipe), and it ends with us
+  ( while kill -0 "$parent" 2>/dev/null; do curl -fsS --max-time 1 "http://127.0.0.1:$(instance_port users-backend-1)/db" 2>/dev/null \
+      | grep -o '"lagSeconds":[0-9.E-]*' | cut -d: -f2 >> "$samples"; sleep 0.2; done ) >/dev/null 2>&1 &
   local sampler=$!
-  "$@"
+  "$@" || status=$?
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+  [ "$status" = 0 ] || { rm -f "$samples"; return "$status"; }
   sort -g "$samples" | awk '{ a[NR] = $1 * 1000 } END { if (NR) printf "LAG %.0f %.0f %d\n", a[int((NR + 1) / 2)], a[NR], NR;
     else print "LAG - - 0" }'
   rm -f "$samples"
@@ -205,7 +207,8 @@ bench() {
   [ -n "$settled_token" ] || die "bench: no Consistency-Token on a create"
   sleep 1 # the replica applies it
   read_token=$(BENCH_TOKEN=$settled_token steady "read via nginx with a token the replica has" wrk_once "$full")
-  ryw_out=$(lag_during steady "create, then read it back with its token, via nginx" wrk_once "http://127.0.0.1:$nginx_port/users" RYW)
+  ryw_out=$(lag_during steady "create, then read it back with its token, via nginx" wrk_once "http://127.0.0.1:$nginx_port/users" RYW) \
+    || die "bench: the read-your-writes run failed"
   ryw=$(sed -n 1p <<<"$ryw_out"); ryw_lag=$(grep '^LAG' <<<"$ryw_out")
 
   # latency at half of the steady read peak, through the whole stack: before the tuning (read connections
