@@ -32,7 +32,7 @@ public class PublicUrls {
     String allowedHostList;
 
     private Set<String> allowedHosts;
-    private String base;
+    String base; // the public base URL without a trailing slash, or null
 
     @PostConstruct
     void init() {
