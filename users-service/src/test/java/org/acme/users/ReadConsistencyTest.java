@@ -173,7 +173,7 @@ class ReadConsistencyTest {
                 .body("replica.subscriptionEnabled", equalTo(true))
                 .body("route.target", equalTo("replica"))
                 .body("route.reason", equalTo("fresh"));
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(Management.url("/metrics")).then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("users_replica_lag_seconds"), "lag metric");
         assertTrue(metrics.contains("users_reads_total{reason=\"fresh\",route=\"replica\"}"), "reads by route and reason");
     }
@@ -210,7 +210,7 @@ class ReadConsistencyTest {
         given().get("/users/" + id).then().statusCode(200).header(ROUTE, "primary; reason=stale");
         given().get("/db").then().body("route.reason", equalTo("stale"))
                 .body("replica.detail", containsString(reason));
-        given().get("/q/health/ready").then().statusCode(200);
+        given().get(Management.url("/health/ready")).then().statusCode(200);
 
         start.get();
         long restarted = System.nanoTime();
