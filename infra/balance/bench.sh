@@ -18,6 +18,8 @@ bench_out=${BENCH_OUT:-$root/docs}
 bench_lua=$root/infra/balance/bench/wrk-report.lua
 bench_direct_port=$((8090 + offset))    # an instance whose read datasource skips HAProxy
 bench_startup_port=$((8091 + offset))   # fresh instances, timed from exec to the first 200
+bench_direct_management=$((9090 + offset))   # their management interfaces (health)
+bench_startup_management=$((9091 + offset))
 ticks_per_second=$(getconf CLK_TCK)
 # the JVM options before this benchmark's tuning, measured beside the current ones
 bench_baseline_opts="-XX:+UseSerialGC -Xms32m -Xmx128m"
@@ -188,10 +190,10 @@ bench() {
   # an instance whose read datasource goes straight to the replica: the cost of HAProxy
   # shellcheck disable=SC2046
   (cd "$app_dir" && exec env $(service_env) USERS_READ_JDBC_URL="jdbc:postgresql://127.0.0.1:$replica_port/users" \
-    USERS_INSTANCE_NAME=bench-direct USERS_HTTP_PORT="$bench_direct_port" \
+    USERS_INSTANCE_NAME=bench-direct USERS_HTTP_PORT="$bench_direct_port" USERS_MANAGEMENT_PORT="$bench_direct_management" \
     setsid java $java_opts $(cds_opts) -jar quarkus-run.jar </dev/null >>"$logs_dir/bench-direct.log" 2>&1) &
   local direct_pid=$!
-  wait_for 90 "bench-direct" http_ok "http://127.0.0.1:$bench_direct_port/q/health/ready"
+  wait_for 90 "bench-direct" http_ok "http://127.0.0.1:$bench_direct_management/q/health/ready"
   read_direct=$(steady "read via one instance, replica without HAProxy" wrk_once "http://127.0.0.1:$bench_direct_port/users/1")
   ceiling=$(steady "pgbench -S on the replica" pgbench_once)
   write_full=$(steady "create via nginx" wrk_once "http://127.0.0.1:$nginx_port/users" POST)
@@ -244,9 +246,10 @@ rss_after_load() {
   local opts=$1 pid
   # shellcheck disable=SC2046,SC2086
   (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME=bench-rss USERS_HTTP_PORT="$bench_startup_port" \
+    USERS_MANAGEMENT_PORT="$bench_startup_management" \
     setsid java $opts -XX:NativeMemoryTracking=summary -jar quarkus-run.jar </dev/null >>"$logs_dir/bench-rss.log" 2>&1) &
   pid=$!
-  wait_for 90 "bench-rss" http_ok "http://127.0.0.1:$bench_startup_port/q/health/ready"
+  wait_for 90 "bench-rss" http_ok "http://127.0.0.1:$bench_startup_management/q/health/ready"
   wrk_once "http://127.0.0.1:$bench_startup_port/users/1" >/dev/null
   jcmd "$pid" VM.native_memory summary > "$bench_work/nmt-$pid.txt" 2>&1 || true
   echo "$(rss_mb "$pid") $pid"

@@ -8,7 +8,7 @@
 #                               the five failover scenarios (docker kill / pause), then tear everything down,
 #                               the dockerd it started included
 #
-# Settings: BALANCE_COMPOSE_PROJECT [balance], BALANCE_HTTP_PORT [8080] (nginx on the host),
+# Settings: BALANCE_COMPOSE_PROJECT [balance], BALANCE_HTTP_PORT [8080], BALANCE_HTTPS_PORT [8443] (nginx on the host),
 # BALANCE_NET [172.31.89] / BALANCE_SUBNET [172.31.89.0/24] (the containers' network), EXTRA_CA_CERTS (PEM text
 # trusted by the build stage; by default this host's own CAs in /usr/local/share/ca-certificates, for networks
 # that intercept TLS), secrets from .env (see .env.example).
@@ -99,6 +99,7 @@ compose_down() {
 compose_test() {
   # beside anything a developer runs: another project, port and network
   export BALANCE_COMPOSE_PROJECT=${BALANCE_COMPOSE_PROJECT:-balance-test} BALANCE_HTTP_PORT=${BALANCE_HTTP_PORT:-18090}
+  export BALANCE_HTTPS_PORT=${BALANCE_HTTPS_PORT:-18453}
   export BALANCE_NET=${BALANCE_NET:-172.31.90} BALANCE_SUBNET=${BALANCE_SUBNET:-172.31.90.0/24}
   local started=$SECONDS failed=0 classes
   # A dockerd of our own gets a throwaway data root: every image is built from nothing, and the host's

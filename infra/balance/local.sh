@@ -127,8 +127,8 @@ address_of() {
     service-db) echo "127.0.0.1:$primary_port" ;;
     service-db-replica) echo "127.0.0.1:$replica_port" ;;
     haproxy) echo "127.0.0.1:$write_port (write) 127.0.0.1:$read_port (read) 127.0.0.1:$stats_port (stats)" ;;
-    nginx) echo "127.0.0.1:$nginx_port" ;;
-    users-backend-*) echo "127.0.0.1:$(instance_port "$1")" ;;
+    nginx) echo "127.0.0.1:$nginx_port (HTTP) 127.0.0.1:$nginx_tls_port (HTTPS)" ;;
+    users-backend-*) echo "127.0.0.1:$(instance_port "$1") (API) 127.0.0.1:$(management_port "$1") (management)" ;;
   esac
 }
 
