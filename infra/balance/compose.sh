@@ -116,7 +116,7 @@ compose_test() {
   log "Postman collection against the compose stack"
   "$root/postman/run.sh" "http://127.0.0.1:$BALANCE_HTTP_PORT" || failed=$((failed + 1))
   log "failover scenarios against the compose stack (docker kill / docker pause)"
-  java -cp "$classes" org.acme.balance.load.FailoverDemo --compose "$BALANCE_COMPOSE_PROJECT" "$BALANCE_HTTP_PORT" all \
+  java -cp "$classes" org.acme.balance.scenario.FailoverDemo --compose "$BALANCE_COMPOSE_PROJECT" "$BALANCE_HTTP_PORT" all \
     "$BALANCE_HOME/compose-timelines" || failed=$((failed + 1))
   compose logs --no-color > "$logs_dir/compose-services.log" 2>&1 || true
   log "compose path took $((SECONDS - started)) s (the containers' logs: $logs_dir/compose-services.log)"

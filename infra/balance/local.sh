@@ -1,5 +1,5 @@
 # The local runner (sourced by ./balance): every node of the topology as a process on 127.0.0.1,
-# configured by the same files the containers use (infra/balance/pg-node.sh + sql, haproxy/haproxy.cfg,
+# configured by the same files the containers use (postgres/pg-node.sh + sql, haproxy/haproxy.cfg,
 # nginx/nginx.conf.template). Plain pidfiles, no daemon manager: each node is one process group we start,
 # signal and stop by PID. State, logs and secrets live under $BALANCE_HOME (default .balance/, ignored by git).
 #
@@ -37,7 +37,7 @@ jar=$app_dir/quarkus-run.jar
 java_opts=${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m}
 run=$BALANCE_HOME/run
 logs_dir=$BALANCE_HOME/logs
-pg_node=$root/infra/balance/pg-node.sh
+pg_node=$root/postgres/pg-node.sh
 secret_names=(PG_SUPERUSER_PASSWORD USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD)
 
 log() { printf 'balance: %s\n' "$*" >&2; }
@@ -175,7 +175,7 @@ start_db() { # start_db NODE: create and bootstrap on first use, then start
   fi
   [ "$(state_of "$node")" = down ] && "$pg_node" start "$dir"
   # bootstrap is idempotent: run it again when the SQL changed since
-  if [ ! -f "$dir/.bootstrapped" ] || [ -n "$(find "$root/infra/balance/sql" -newer "$dir/.bootstrapped")" ]; then
+  if [ ! -f "$dir/.bootstrapped" ] || [ -n "$(find "$root/postgres/sql" -newer "$dir/.bootstrapped")" ]; then
     if [ "$node" = service-db ]; then
       "$pg_node" bootstrap "$dir" primary
     else
@@ -265,7 +265,7 @@ nginx_master_of() { # nginx_master_of PID: nginx's pid file names PID (or a chil
 
 load_classes() { # the load generator and scenarios (topology-tests), compiled when missing or older than their sources
   local classes=$root/topology-tests/target/classes
-  local stamp=$classes/org/acme/balance/load/FailoverDemo.class
+  local stamp=$classes/org.acme.balance.scenario.FailoverDemo.class
   if [ ! -f "$stamp" ] || [ -n "$(find topology-tests/src/main -newer "$stamp" -print -quit)" ]; then
     ./mvnw -B -q -pl topology-tests compile >&2
   fi
@@ -275,7 +275,7 @@ load_classes() { # the load generator and scenarios (topology-tests), compiled w
 build_if_needed() {
   if [ ! -f "$jar" ] || [ -n "$(find users-service/src users-service/pom.xml pom.xml -newer "$jar" -print -quit)" ]; then
     log "building users-service"
-    ./mvnw -B -q -pl users-service package -DskipTests
+    ./mvnw -B -q -pl users-service -am package -DskipTests
   fi
 }
 
@@ -482,5 +482,5 @@ demo() {
   classes=$(load_classes)
   mkdir -p "$BALANCE_HOME/timelines"
   BALANCE_HOME=$BALANCE_HOME BALANCE_PORT_OFFSET=$offset \
-    java -cp "$classes" org.acme.balance.load.FailoverDemo "$scenario" "$BALANCE_HOME/timelines"
+    java -cp "$classes" org.acme.balance.scenario.FailoverDemo "$scenario" "$BALANCE_HOME/timelines"
 }

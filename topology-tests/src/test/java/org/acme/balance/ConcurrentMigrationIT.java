@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.acme.balance.load.Balance;
+import org.acme.balance.topology.LocalTopology;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +27,7 @@ class ConcurrentMigrationIT {
     @Test
     void threeInstancesMigratingAtOnceApplyEachMigrationExactlyOnce() throws Exception {
         Path home = TopologyIT.ROOT.resolve("topology-tests/target/balance-migrate-it");
-        Balance balance = new Balance(TopologyIT.ROOT, home, SharedTopology.PORT_OFFSET + 1000, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
+        LocalTopology balance = new LocalTopology(TopologyIT.ROOT, home, SharedTopology.PORT_OFFSET + 1000, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
         balance.down(true);
         try {
             balance.up(); // starts users-backend-1..3 together and waits until each is ready
@@ -42,20 +42,20 @@ class ConcurrentMigrationIT {
                 onPrimary += Integer.parseInt(applied.group(2));
             }
             String history = "SELECT count(*) FROM flyway.flyway_schema_history WHERE version IS NOT NULL AND success";
-            int primaryMigrations = Integer.parseInt(balance.psql(Balance.PRIMARY, history));
-            int replicaMigrations = Integer.parseInt(balance.psql(Balance.REPLICA, history));
+            int primaryMigrations = Integer.parseInt(balance.psql(LocalTopology.PRIMARY, history));
+            int replicaMigrations = Integer.parseInt(balance.psql(LocalTopology.REPLICA, history));
             assertTrue(primaryMigrations > replicaMigrations && replicaMigrations > 0, "schema + data vs schema only");
             assertEquals(replicaMigrations, onReplica, "each schema migration ran once on the replica, by one of the three");
             assertEquals(primaryMigrations, onPrimary, "each migration ran once on the primary, by one of the three");
 
             // the seed rows exist once, on the primary and (replicated) on the replica, and the API serves them
-            assertEquals("3", balance.psql(Balance.PRIMARY, "SELECT count(*) FROM users.app_user"));
+            assertEquals("3", balance.psql(LocalTopology.PRIMARY, "SELECT count(*) FROM users.app_user"));
             long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (!"3".equals(balance.psql(Balance.REPLICA, "SELECT count(*) FROM users.app_user"))
+            while (!"3".equals(balance.psql(LocalTopology.REPLICA, "SELECT count(*) FROM users.app_user"))
                     && System.nanoTime() < deadline) {
                 Thread.sleep(200);
             }
-            assertEquals("3", balance.psql(Balance.REPLICA, "SELECT count(*) FROM users.app_user"));
+            assertEquals("3", balance.psql(LocalTopology.REPLICA, "SELECT count(*) FROM users.app_user"));
             HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(balance.api("/users"))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, page.statusCode(), page.body());

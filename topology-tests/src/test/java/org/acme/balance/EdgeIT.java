@@ -32,7 +32,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
-import org.acme.balance.load.Balance;
+import org.acme.balance.topology.LocalTopology;
 import org.acme.hostile.HostileCorpus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,11 +60,11 @@ class EdgeIT {
             + "|| ', ' || (SELECT count(*) FROM users.chat_messages) || ' messages, ' "
             + "|| (SELECT count(*) FROM users.idempotency_key) || ' keys'";
 
-    static Balance balance;
+    static LocalTopology balance;
 
     @BeforeAll
     static void up() {
-        balance = new Balance(ROOT, HOME, PORT_OFFSET, Map.of());
+        balance = new LocalTopology(ROOT, HOME, PORT_OFFSET, Map.of());
         balance.down(true); // whatever an earlier run left
         balance.up();
     }
@@ -86,7 +86,7 @@ class EdgeIT {
         assertEquals(201, created.statusCode(), created.body());
         String id = created.body().replaceAll(".*\"id\":([0-9]+).*", "$1");
         awaitReplica();
-        List<HostileCorpus.Case> cases = HostileCorpus.load(ROOT.resolve("users-service/src/test/resources/hostile/corpus.json"));
+        List<HostileCorpus.Case> cases = HostileCorpus.load();
         List<String> failures = HostileCorpus.run(cases, new HostileCorpus.Target() {
             public String via() {
                 return "nginx";
@@ -238,7 +238,7 @@ class EdgeIT {
     @Order(7)
     void aClientOverTheRateGets429ProblemsWithRetryAfterAndThenIsServedAgain() throws Exception {
         // the same nginx, restarted with small limits from the environment (the defaults let the benchmarks through)
-        Balance limited = new Balance(ROOT, HOME, PORT_OFFSET,
+        LocalTopology limited = new LocalTopology(ROOT, HOME, PORT_OFFSET,
                 Map.of("NGINX_RATE_LIMIT", "5r/s", "NGINX_RATE_BURST", "5", "NGINX_CONN_LIMIT", "2"));
         try {
             limited.run("stop", "nginx");

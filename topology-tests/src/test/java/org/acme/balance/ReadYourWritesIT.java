@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.acme.balance.load.Balance;
-import org.acme.balance.load.LoadGenerator;
+import org.acme.balance.scenario.LoadGenerator;
+import org.acme.balance.topology.LocalTopology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class ReadYourWritesIT {
     static final long READABLE_WITHIN_MS = 2_000;
     static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-    static Balance balance;
+    static LocalTopology balance;
     static List<Long> known;
 
     @BeforeAll

@@ -2,7 +2,7 @@ package org.acme.balance;
 
 import java.nio.file.Path;
 import java.util.Map;
-import org.acme.balance.load.Balance;
+import org.acme.balance.topology.LocalTopology;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -21,10 +21,10 @@ public final class SharedTopology implements BeforeAllCallback {
      */
     static final int PORT_OFFSET = 10000;
 
-    private static Balance balance;
+    private static LocalTopology balance;
 
     /** The running topology: call from a class extended with this one. */
-    public static Balance balance() {
+    public static LocalTopology balance() {
         if (balance == null) {
             throw new IllegalStateException("annotate the test class with @ExtendWith(SharedTopology.class)");
         }
@@ -38,7 +38,7 @@ public final class SharedTopology implements BeforeAllCallback {
     }
 
     private static Running start() {
-        Balance started = new Balance(ROOT, ROOT.resolve("topology-tests/target/balance-it"), PORT_OFFSET, Map.of());
+        LocalTopology started = new LocalTopology(ROOT, ROOT.resolve("topology-tests/target/balance-it"), PORT_OFFSET, Map.of());
         started.down(true); // whatever an earlier run left
         started.up();
         balance = started;

@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.acme.balance.load.Balance;
-import org.acme.balance.load.Scenario;
-import org.acme.balance.load.ScenarioRun;
+import org.acme.balance.scenario.Scenario;
+import org.acme.balance.scenario.ScenarioRun;
+import org.acme.balance.topology.LocalTopology;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -39,7 +39,7 @@ class TopologyIT {
     static final Path ARTIFACTS = Path.of(System.getProperty("balance.artifacts", "target/timelines"));
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    static Balance balance;
+    static LocalTopology balance;
 
     @BeforeAll
     static void topology() {

@@ -4,7 +4,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
  * ChatTest against the packaged artifact: frames parsed and written by hand (ChatInbound, ChatFrame), error
- * frames, the NOTIFY relay, the history endpoint. (Not "ChatIT": topology-tests has one, across instances.)
+ * frames, the NOTIFY relay, the history endpoint. (Across instances: topology-tests' ChatAcrossInstancesIT.)
  */
 @QuarkusIntegrationTest
 class ChatSocketIT extends ChatTest {

@@ -12,6 +12,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.acme.testing.ChatClient;
 
 /** The chat on one instance: frames, errors, keys, catch-up, history from the replica. Two clusters, no mocks. */
 @QuarkusTest
@@ -33,7 +34,7 @@ class ChatTest {
     @Test
     void membersReceiveEveryMessageOnceInOrderIncludingTheirOwn() throws Exception {
         String room = uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice"); ChatClient bob = ChatClient.join(room, "bob")) {
+        try (ChatClient alice = Chats.join(room, "alice"); ChatClient bob = Chats.join(room, "bob")) {
             for (int i = 0; i < 3; i++) {
                 alice.say("a" + i, null);
                 bob.say("b" + i, null);
@@ -56,9 +57,9 @@ class ChatTest {
     @Test
     void joinAndLeaveNoticesReachTheOtherMembers() throws Exception {
         String room = uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             assertEquals("alice", alice.next("join").get("user").asText(), "a member hears its own join too");
-            try (ChatClient bob = ChatClient.join(room, "bob")) {
+            try (ChatClient bob = Chats.join(room, "bob")) {
                 JsonNode join = alice.next("join");
                 assertEquals("bob", join.get("user").asText());
                 assertTrue(join.get("id") == null, "notices are not stored and have no id: " + join);
@@ -71,7 +72,7 @@ class ChatTest {
     @Test
     void badFramesGetAnErrorFrameAndTheSocketStaysOpen() throws Exception {
         String room = uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             String tooLong = "x".repeat(1001);
             String[][] cases = {
                     {"not json", "400"},
@@ -101,7 +102,7 @@ class ChatTest {
 
     @Test
     void aFrameOverTheSizeLimitClosesTheSocketWith1009() throws Exception {
-        try (ChatClient alice = ChatClient.join(uniqueRoom(), "alice")) {
+        try (ChatClient alice = Chats.join(uniqueRoom(), "alice")) {
             alice.sendRaw("{\"type\":\"message\",\"text\":\"" + "x".repeat(17 * 1024) + "\"}");
             assertEquals(1009, alice.closeCode(), "frames so far: " + alice.frames);
         }
@@ -109,7 +110,7 @@ class ChatTest {
 
     @Test
     void aMessageOverTheSizeLimitInSmallFragmentsClosesTheSocketWith1009() throws Exception {
-        try (ChatClient alice = ChatClient.join(uniqueRoom(), "alice")) {
+        try (ChatClient alice = Chats.join(uniqueRoom(), "alice")) {
             alice.sendFragments("{\"type\":\"message\",\"text\":\"" + "x".repeat(40 * 1024) + "\"}", 4096);
             assertEquals(1009, alice.closeCode(), "frames so far: " + alice.frames);
         }
@@ -126,7 +127,7 @@ class ChatTest {
                 {uniqueRoom(), "alice", "&after=-1"},
                 {uniqueRoom(), "alice", "&after=abc"}};
         for (String[] refused : cases) {
-            try (ChatClient client = ChatClient.connect(refused[0], refused[1], refused[2])) {
+            try (ChatClient client = Chats.connect(refused[0], refused[1], refused[2])) {
                 JsonNode error = client.next("error");
                 assertEquals(400, error.get("status").asInt(), String.join(" ", refused) + " -> " + error);
                 assertEquals(1008, client.closeCode(), "closed as a policy violation");
@@ -137,7 +138,7 @@ class ChatTest {
     @Test
     void aResentKeyIsStoredOnceAndLeavesNoGap() throws Exception {
         String room = uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             alice.say("once", "k-1");
             alice.say("once", "k-1"); // the resend after a lost acknowledgement
             alice.say("next", "k-2");
@@ -149,7 +150,7 @@ class ChatTest {
             assertEquals(2, storedOnPrimary(room));
         }
         // another user may use the same key
-        try (ChatClient bob = ChatClient.join(room, "bob")) {
+        try (ChatClient bob = Chats.join(room, "bob")) {
             bob.say("mine", "k-1");
             assertEquals(3, bob.next("message").get("id").asLong());
         }
@@ -158,12 +159,12 @@ class ChatTest {
     @Test
     void reconnectingWithAfterCatchesUpWithoutGapsOrDuplicates() throws Exception {
         String room = uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             for (int i = 1; i <= 5; i++) {
                 alice.say("m" + i, null);
             }
             alice.messages(5);
-            try (ChatClient carol = ChatClient.connect(room, "carol", "&after=2")) {
+            try (ChatClient carol = Chats.connect(room, "carol", "&after=2")) {
                 carol.next("hello");
                 assertEquals(List.of(3L, 4L, 5L), ids(carol.messages(3)), "what came after 2");
                 alice.say("m6", null);
@@ -171,7 +172,7 @@ class ChatTest {
                 assertEquals(List.of(), carol.drain("message", 300));
             }
             // a client without after starts at the room's present: no history on the socket
-            try (ChatClient dave = ChatClient.join(room, "dave")) {
+            try (ChatClient dave = Chats.join(room, "dave")) {
                 alice.say("m7", null);
                 assertEquals(7, dave.next("message").get("id").asLong());
             }
@@ -181,7 +182,7 @@ class ChatTest {
     @Test
     void historyIsReadFromTheReplica() throws Exception {
         String room = uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             for (int i = 1; i <= 5; i++) {
                 alice.say("h" + i, null);
             }
@@ -223,7 +224,7 @@ class ChatTest {
     @Test
     void anIdleClientIsPinged() throws Exception {
         // %test pings every second (30 s by default, under nginx's 75 s proxy_read_timeout for /chat)
-        try (ChatClient alice = ChatClient.join(uniqueRoom(), "alice")) {
+        try (ChatClient alice = Chats.join(uniqueRoom(), "alice")) {
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (alice.pings.get() < 2 && System.nanoTime() < deadline) {
                 Thread.sleep(100);

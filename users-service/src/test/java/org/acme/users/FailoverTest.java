@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.acme.testing.ChatClient;
 
 /** The failure contract at the service level: a node goes away and comes back, the service is never restarted. */
 @QuarkusTest
@@ -78,7 +79,7 @@ class FailoverTest {
     @Test
     void chatResumesAfterThePrimaryRestartsAndAResentMessageIsStoredOnce() throws Exception {
         String room = ChatTest.uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             alice.say("before", "k-before");
             assertEquals(1, alice.next("message").get("id").asLong());
 

@@ -14,7 +14,6 @@ import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.List;
@@ -26,6 +25,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.acme.hostile.HostileCorpus;
 import org.junit.jupiter.api.Test;
+import org.acme.testing.ChatClient;
 
 /**
  * Issue #12 against one instance: the hostile-input corpus (every case refused with its problem or close code, and
@@ -35,7 +35,6 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class HostileInputTest {
 
-    static final Path CORPUS = Path.of("src/test/resources/hostile/corpus.json");
 
     /** Rows and the newest update of every table a request could write, on the primary and on the replica. */
     static String state() throws Exception {
@@ -51,7 +50,7 @@ class HostileInputTest {
     void everyCaseOfTheCorpusIsRefusedAndWritesNothing() throws Exception {
         long fixture = UserResourceTest.create("Corpus Fixture", UserResourceTest.uniqueEmail());
         awaitReplica();
-        List<HostileCorpus.Case> cases = HostileCorpus.load(CORPUS);
+        List<HostileCorpus.Case> cases = HostileCorpus.load();
         List<String> failures = HostileCorpus.run(cases, new HostileCorpus.Target() {
             public String via() {
                 return "instance";
@@ -143,7 +142,7 @@ class HostileInputTest {
     @Test
     void aCharacterSplitBetweenFragmentsAndARealReplacementCharacterAreStoredAsSent() throws Exception {
         String room = ChatTest.uniqueRoom();
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             // the JDK client splits the text at character boundaries: send the bytes through a raw socket instead
             String text = "é€😀 ok \uFFFD";
             RawChat.send(RestAssured.port, room, "bob", ("{\"type\":\"message\",\"text\":\"" + text + "\"}")

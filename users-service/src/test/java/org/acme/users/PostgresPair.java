@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * Two throwaway PostgreSQL clusters with real logical replication, built by the same script and SQL
- * as every other way of running the stack (infra/balance/pg-node.sh). No Docker, no Dev Services.
+ * as every other way of running the stack (postgres/pg-node.sh). No Docker, no Dev Services.
  */
 public class PostgresPair implements QuarkusTestResourceLifecycleManager {
 
@@ -32,7 +32,7 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
     /** The running pair, for tests that stop, kill or query nodes. */
     static PostgresPair current;
 
-    private final Path script = Path.of(System.getProperty("balance.infra", "../infra/balance"), "pg-node.sh")
+    private final Path script = Path.of(System.getProperty("balance.postgres", "../postgres"), "pg-node.sh")
             .toAbsolutePath().normalize();
     private final Map<String, String> env = new HashMap<>();
     private Path base;

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.acme.testing.ChatClient;
 
 /**
  * Read-your-writes and bounded staleness against a real logical replica: a write's Consistency-Token (header and
@@ -182,7 +183,7 @@ class ReadConsistencyTest {
     void chatHistoryHonoursTheTokenOfAMessageFrame() throws Exception {
         String room = ChatTest.uniqueRoom();
         PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub DISABLE");
-        try (ChatClient alice = ChatClient.join(room, "alice")) {
+        try (ChatClient alice = Chats.join(room, "alice")) {
             alice.say("seen live", "k1");
             JsonNode frame = alice.next("message");
             String token = frame.get("token").asText();

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.acme.users.consistency.ReadRoute.Reason;
-import org.acme.users.problem.ProblemMappers;
+import org.acme.users.problem.DatabaseFailures;
 import org.acme.users.routing.PrimaryReads;
 import org.acme.users.service.ReadRetry;
 
@@ -69,7 +69,7 @@ public class FreshReads {
                 try {
                     result = PrimaryReads.call(query);
                 } catch (RuntimeException e) {
-                    if (!ProblemMappers.databaseUnavailable(e)) {
+                    if (!DatabaseFailures.unavailable(e)) {
                         throw e;
                     }
                     // the replica has applied the token: its answer stands
@@ -85,7 +85,7 @@ public class FreshReads {
         try {
             return served(route, PrimaryReads.call(query));
         } catch (RuntimeException e) {
-            if (!ProblemMappers.databaseUnavailable(e)) {
+            if (!DatabaseFailures.unavailable(e)) {
                 throw e;
             }
             if (route.strict()) {

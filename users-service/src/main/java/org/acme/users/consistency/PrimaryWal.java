@@ -13,7 +13,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.acme.users.problem.ProblemMappers;
+import org.acme.users.problem.DatabaseFailures;
 import org.acme.users.routing.ReadWriteRouting;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -88,7 +88,7 @@ public class PrimaryWal {
         try {
             return current().covers(token) ? Validity.VALID : Validity.AHEAD_OF_PRIMARY;
         } catch (SQLException | RuntimeException e) {
-            if (ProblemMappers.databaseUnavailable(e)) {
+            if (DatabaseFailures.unavailable(e)) {
                 return Validity.UNKNOWN;
             }
             throw e instanceof RuntimeException r ? r : new IllegalStateException(e);

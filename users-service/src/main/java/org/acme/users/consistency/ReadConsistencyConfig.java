@@ -24,7 +24,7 @@ public interface ReadConsistencyConfig {
     @WithDefault("300s")
     Duration tokenMaxAge();
 
-    /** The subscription on the replica and the publication on the primary (infra/balance/sql). */
+    /** The subscription on the replica and the publication on the primary (postgres/sql). */
     @WithDefault("users_sub")
     String subscription();
 

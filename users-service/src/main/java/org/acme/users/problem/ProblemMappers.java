@@ -12,8 +12,6 @@ import jakarta.validation.Path;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import java.net.ConnectException;
-import java.net.SocketTimeoutException;
 import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.List;
@@ -42,11 +40,6 @@ public class ProblemMappers {
     ResourceMethods resources;
 
     static final String RETRY_AFTER_SECONDS = "2";
-    // 23505: unique_violation. 08xxx: connection exceptions. 57P0x: shutdown / cannot connect now. 53300: too many connections.
-    private static final String UNIQUE_VIOLATION = "23505";
-    private static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
-    // class 22: data exception (a value the database cannot store, e.g. a NUL character): the input's fault
-    private static final String DATA_EXCEPTION_CLASS = "22";
     static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,63}");
     static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._~/-]{0,200}");
 
@@ -123,17 +116,17 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response failure(Exception e, UriInfo uri) {
         SQLException sql = cause(e, SQLException.class);
-        if (sql != null && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
+        if (DatabaseFailures.duplicate(e)) {
             String detail = String.valueOf(sql.getMessage()).contains("email")
                     ? "a user with this email already exists" : "the resource already exists";
             return problem(409, "conflict", "Conflict", detail, uri, List.of(new Problem.FieldError("email", detail)));
         }
-        if (invalidData(e)) {
+        if (DatabaseFailures.invalidData(e)) {
             // validation should have refused it first; the database is the last line, and still the client's fault
-            LOG.warnf("the database refused a value on %s: SQLState %s", uri.getPath(), sql.getSQLState());
+            LOG.warnf("the database refused a value on %s: SQLState %s", uri.getPath(), DatabaseFailures.sqlState(e));
             return problem(400, "invalid-request", "Invalid request", "a value cannot be stored", uri, List.of());
         }
-        if (databaseUnavailable(e)) {
+        if (DatabaseFailures.unavailable(e)) {
             LOG.warnf("database unavailable for %s: %s", uri.getPath(), rootMessage(e));
             nodes.dropIdleConnections(); // so the request after this one does not meet another dead connection
             return Response.fromResponse(problem(503, "database-unavailable", "Service Unavailable",
@@ -144,40 +137,7 @@ public class ProblemMappers {
         return problem(500, "about:blank", "Internal Server Error", "unexpected error", uri, List.of());
     }
 
-    /** A value the database refused to store (SQLState class 22, e.g. a NUL character in text): the input's fault. */
-    public static boolean invalidData(Throwable e) {
-        SQLException sql = cause(e, SQLException.class);
-        return sql != null && sql.getSQLState() != null && sql.getSQLState().startsWith(DATA_EXCEPTION_CLASS);
-    }
 
-    /**
-     * Connection-level failures: the node is unreachable, not the request wrong. A commit that fails on a dead
-     * connection arrives as a RollbackException with the I/O error among its suppressed exceptions.
-     */
-    public static boolean databaseUnavailable(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ConnectException || t instanceof SocketTimeoutException) {
-                return true;
-            }
-            if (t instanceof SQLException sql) {
-                String state = sql.getSQLState();
-                if ((state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state)))
-                        // Agroal's pool gives up on acquisition with no SQLState
-                        || String.valueOf(sql.getMessage()).contains("Acquisition timeout")) {
-                    return true;
-                }
-            }
-            if (t.getClass().getName().equals("org.hibernate.exception.JDBCConnectionException")) {
-                return true;
-            }
-            for (Throwable suppressed : t.getSuppressed()) {
-                if (databaseUnavailable(suppressed)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
 
     private static <T extends Throwable> T cause(Throwable e, Class<T> type) {
         for (Throwable t = e; t != null; t = t.getCause()) {

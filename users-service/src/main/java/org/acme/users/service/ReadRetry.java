@@ -3,7 +3,7 @@ package org.acme.users.service;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.function.Supplier;
-import org.acme.users.problem.ProblemMappers;
+import org.acme.users.problem.DatabaseFailures;
 
 /**
  * Reads are idempotent, so a read that failed on a dead pooled connection (the replica was killed, or HAProxy
@@ -27,22 +27,13 @@ public class ReadRetry {
             try {
                 return query.get();
             } catch (RuntimeException e) {
-                if (attempt == READ_ATTEMPTS || !ProblemMappers.databaseUnavailable(e) || refused(e)) {
+                if (attempt == READ_ATTEMPTS || !DatabaseFailures.unavailable(e) || DatabaseFailures.refused(e)) {
                     throw e;
                 }
                 nodes.dropIdleConnections();
                 pause(RETRY_PAUSE_MILLIS * attempt);
             }
         }
-    }
-
-    private static boolean refused(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.net.ConnectException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static void pause(long millis) {

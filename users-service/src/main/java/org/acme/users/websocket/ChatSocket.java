@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 import java.util.regex.Pattern;
-import org.acme.users.problem.ProblemMappers;
+import org.acme.users.problem.DatabaseFailures;
 import org.acme.users.service.ChatFrame;
 import org.acme.users.service.ChatService;
 import org.acme.users.validation.PersonNameValidator;
@@ -84,7 +84,7 @@ public class ChatSocket {
         } catch (RuntimeException e) {
             relay.close(session);
             socket.getUserProperties().remove(SESSION);
-            if (!ProblemMappers.databaseUnavailable(e)) {
+            if (!DatabaseFailures.unavailable(e)) {
                 LOG.error("chat: cannot open a socket", e);
             }
             refuse(socket, 503, "Service Unavailable", "the database primary is unreachable; reconnect later",
@@ -175,10 +175,10 @@ public class ChatSocket {
         try {
             chat.post(session.room, session.user, inbound.text(), inbound.key());
         } catch (RuntimeException e) {
-            if (ProblemMappers.databaseUnavailable(e)) {
+            if (DatabaseFailures.unavailable(e)) {
                 error(session, 503, "Service Unavailable",
                         "the database primary is unreachable; send again later (with the same key, it is stored once)");
-            } else if (ProblemMappers.invalidData(e)) {
+            } else if (DatabaseFailures.invalidData(e)) {
                 error(session, 400, "Invalid frame", "the text cannot be stored");
             } else {
                 LOG.error("chat: cannot store a message", e);

@@ -1,4 +1,4 @@
-package org.acme.balance.load;
+package org.acme.balance.scenario;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +13,9 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import org.acme.balance.load.LoadGenerator.Probe;
-import org.acme.balance.load.LoadGenerator.Sample;
+import org.acme.balance.scenario.LoadGenerator.Probe;
+import org.acme.balance.scenario.LoadGenerator.Sample;
+import org.acme.balance.topology.Topology;
 
 /**
  * One scenario, run: load through nginx, the failure and the recovery at fixed times, then what the primary
@@ -195,7 +196,7 @@ public final class ScenarioRun {
     }
 
     /**
-     * DESIGN.md's failure contract, checked on this run: what went wrong, one line each; empty when it held.
+     * The failure contract (docs/architecture.md), checked on this run: what went wrong, one line each; empty when it held.
      * The same rules for the local runner's processes and for the compose stack's containers.
      */
     public List<String> contractViolations() {

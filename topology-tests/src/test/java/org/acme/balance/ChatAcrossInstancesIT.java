@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -16,28 +17,31 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
-import org.acme.balance.load.Balance;
+import org.acme.balance.topology.LocalTopology;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.acme.testing.ChatClient;
 
 /**
  * The chat across instances (./balance up: nginx, users-backend-1..3, HAProxy, primary, replica): a message
  * sent on one instance reaches the room's members on every instance exactly once, in order, and a client whose
  * instance dies reconnects through nginx to another and catches up without a gap.
  */
-class ChatIT {
+class ChatAcrossInstancesIT {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
 
     static final Path ROOT = TopologyIT.ROOT;
     /** nginx 21080, instances 21081-21083, HAProxy 18000/18001, PostgreSQL 28432/28433 (see TopologyIT). */
     static final int PORT_OFFSET = 13000;
     static final List<String> INSTANCES = List.of("users-backend-1", "users-backend-2");
 
-    static Balance balance;
+    static LocalTopology balance;
 
     @BeforeAll
     static void up() {
-        balance = new Balance(ROOT, ROOT.resolve("topology-tests/target/balance-chat-it"), PORT_OFFSET, Map.of());
+        balance = new LocalTopology(ROOT, ROOT.resolve("topology-tests/target/balance-chat-it"), PORT_OFFSET, Map.of());
         balance.down(true);
         balance.up();
     }
@@ -149,7 +153,7 @@ class ChatIT {
             assertEquals(5, dave.awaitMessages(5, 20));
 
             balance.kill(doomed);
-            assertNotEquals(-1, dave.awaitClosed(10), "dave's socket ended with its instance");
+            assertNotEquals(Integer.MIN_VALUE, dave.awaitClosed(10), "dave's socket ended with its instance");
             long killedAt = System.nanoTime();
             for (int i = 1; i <= 10; i++) {
                 erin.say("while away " + i, "away-" + i); // dave misses these
@@ -170,7 +174,7 @@ class ChatIT {
             List<Long> history = List.of();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!history.equals(LongStream.rangeClosed(6, 16).boxed().toList()) && System.nanoTime() < deadline) {
-                HttpResponse<String> response = ChatClient.HTTP.send(HttpRequest.newBuilder(
+                HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
                         balance.api("/chat/" + room + "/messages?after=5")).GET().build(), HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, response.statusCode(), response.body());
                 List<Long> ids = new ArrayList<>();

@@ -1,9 +1,9 @@
-package org.acme.balance.load;
+package org.acme.balance.topology;
 
 import java.net.URI;
 
 /**
- * A running topology the scenarios can break and mend: the local runner's processes ({@link Balance}) or the
+ * A running topology the scenarios can break and mend: the local runner's processes ({@link LocalTopology}) or the
  * compose stack's containers ({@link ComposeTopology}). Node names are the compose service names.
  */
 public interface Topology {

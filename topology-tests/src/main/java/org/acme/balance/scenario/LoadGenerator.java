@@ -1,4 +1,4 @@
-package org.acme.balance.load;
+package org.acme.balance.scenario;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.acme.balance.topology.Topology;
 
 /**
  * A bounded, closed-loop load through nginx: READERS + WRITERS clients, each sending one request at a time with

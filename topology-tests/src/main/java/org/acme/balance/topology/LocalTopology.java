@@ -1,4 +1,4 @@
-package org.acme.balance.load;
+package org.acme.balance.topology;
 
 import java.io.IOException;
 import java.net.URI;
@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The local runner, {@code ./balance}, driven from Java: the tests and the demos use the commands a person types. */
-public final class Balance implements Topology {
+public final class LocalTopology implements Topology {
 
     private final Path root;
     private final Map<String, String> env = new HashMap<>();
@@ -21,7 +21,7 @@ public final class Balance implements Topology {
      * @param portOffset added to every default port, so a test topology never meets a developer's
      * @param extraEnv   further runner settings (BALANCE_INSTANCES_MIGRATE, ...)
      */
-    public Balance(Path root, Path home, int portOffset, Map<String, String> extraEnv) {
+    public LocalTopology(Path root, Path home, int portOffset, Map<String, String> extraEnv) {
         this.root = root.toAbsolutePath().normalize();
         this.portOffset = portOffset;
         env.put("BALANCE_HOME", home.toAbsolutePath().toString());
@@ -30,8 +30,8 @@ public final class Balance implements Topology {
     }
 
     /** The topology a person started with {@code ./balance up}: {@code ./balance demo} passes its home and offset. */
-    public static Balance ofUser(Path root) {
-        return new Balance(root, Path.of(System.getenv("BALANCE_HOME")),
+    public static LocalTopology ofUser(Path root) {
+        return new LocalTopology(root, Path.of(System.getenv("BALANCE_HOME")),
                 Integer.parseInt(System.getenv("BALANCE_PORT_OFFSET")), Map.of());
     }
 

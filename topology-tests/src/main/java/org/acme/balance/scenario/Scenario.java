@@ -1,7 +1,8 @@
-package org.acme.balance.load;
+package org.acme.balance.scenario;
 
+import org.acme.balance.topology.Topology;
 /**
- * The failures of DESIGN.md's failure contract, each applied to one node under load and then undone:
+ * The failures of the failure contract (docs/architecture.md), each applied to one node under load and then undone:
  * the node fails at {@code failAtS}, recovers at {@code recoverAtS}; the load stops at {@code endS}, or
  * {@code settleS} after the recovery command returned when that is later (a container may take a while to be healthy).
  */

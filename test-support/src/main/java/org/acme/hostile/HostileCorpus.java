@@ -25,15 +25,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The hostile-input corpus ({@code users-service/src/test/resources/hostile/corpus.json}, documented in
+ * The hostile-input corpus ({@code test-support/src/main/resources/hostile/corpus.json}, documented in
  * docs/security.md) sent to one entry point: an instance (UserResource's @QuarkusTest) or nginx (EdgeIT). Requests go
  * out over a plain socket, byte for byte as the corpus writes them (invalid UTF-8, control characters, repeated
  * headers, raw WebSocket frames: nothing an HTTP client library would send). Each case must be refused with its
  * status and a problem+json body (HTTP) or its error frame or close code (WebSocket), must not echo the marker
  * CANARY or the host evil.example, and must leave {@link Target#state()} (row counts) as it was.
  *
- * <p>This file is the same in users-service and topology-tests (the modules share no test code; CorpusCopiesTest
- * fails when the copies differ).
+ * <p>In test-support, the test code both modules share.
  */
 public final class HostileCorpus {
 
@@ -66,9 +65,23 @@ public final class HostileCorpus {
     private HostileCorpus() {
     }
 
+    /** The corpus of this repository, from the classpath. */
+    public static List<Case> load() throws IOException {
+        try (InputStream in = HostileCorpus.class.getResourceAsStream("/hostile/corpus.json")) {
+            if (in == null) {
+                throw new IOException("hostile/corpus.json is not on the classpath");
+            }
+            return cases(JSON.readTree(in));
+        }
+    }
+
     public static List<Case> load(Path file) throws IOException {
+        return cases(JSON.readTree(file.toFile()));
+    }
+
+    private static List<Case> cases(JsonNode corpus) {
         List<Case> cases = new ArrayList<>();
-        for (JsonNode c : JSON.readTree(file.toFile()).get("cases")) {
+        for (JsonNode c : corpus.get("cases")) {
             cases.add(new Case(c.get("id").asText(), c.path("issue").asBoolean(false), c.path("via").asText("both"),
                     c.get("http"), c.get("ws"), c.get("expect")));
         }

@@ -1,4 +1,4 @@
-package org.acme.balance.load;
+package org.acme.balance.topology;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -55,7 +55,7 @@ case "$cmd" in
     rm -f "$pwfile"
     cat >> "$dir/postgresql.conf" <<CONF
 
-# --- balance topology (infra/balance/pg-node.sh) ---
+# --- balance topology (postgres/pg-node.sh) ---
 listen_addresses = '${PG_LISTEN:-127.0.0.1}'
 port = $port
 cluster_name = '$name'

@@ -1,14 +1,17 @@
-package org.acme.balance.load;
+package org.acme.balance.scenario;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.acme.balance.topology.ComposeTopology;
+import org.acme.balance.topology.LocalTopology;
+import org.acme.balance.topology.Topology;
 
 /**
  * Failover scenarios against a running topology, with the load and the checks of the tests: prints the numbers,
  * writes the timeline CSV and chart, and exits 1 when the failure contract did not hold.
  * <ul>
  * <li>{@code ./balance demo SCENARIO}: the topology that {@code ./balance up} started;</li>
- * <li>{@code FailoverDemo --compose PROJECT HTTP_PORT all DIR}: the compose stack (infra/compose/verify.sh).</li>
+ * <li>{@code FailoverDemo --compose PROJECT HTTP_PORT all DIR}: the compose stack (./balance compose-test, infra/balance/compose.sh).</li>
  * </ul>
  */
 public final class FailoverDemo {
@@ -24,7 +27,7 @@ public final class FailoverDemo {
             topology = new ComposeTopology(root, args[1], Integer.parseInt(args[2]));
             next = 3;
         } else if (args.length == 2) {
-            topology = Balance.ofUser(root);
+            topology = LocalTopology.ofUser(root);
         } else {
             System.err.println("usage: FailoverDemo [--compose PROJECT HTTP_PORT] SCENARIO|all OUTPUT_DIR");
             System.exit(2);

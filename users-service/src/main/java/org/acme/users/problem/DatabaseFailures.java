@@ -1,0 +1,85 @@
+package org.acme.users.problem;
+
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.util.Set;
+
+/**
+ * What a failure from the database layer means for the client: a node that cannot be reached (503, retry), a value the
+ * database refused (400), a duplicate (409). The exceptions arrive wrapped (Hibernate, JTA, Agroal), so each question
+ * walks the causes, and the suppressed ones: a commit that fails on a dead connection is a RollbackException with the
+ * I/O error among its suppressed exceptions.
+ */
+public final class DatabaseFailures {
+
+    /** unique_violation */
+    static final String UNIQUE_VIOLATION = "23505";
+    /** SQLState class 22: data exception (a NUL in text, a value out of range) */
+    static final String DATA_EXCEPTION_CLASS = "22";
+    /** 08xxx: connection exceptions; 57P01-03: admin/crash shutdown, cannot connect now; 53300: too many connections */
+    static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+
+    private DatabaseFailures() {
+    }
+
+    /** The node is unreachable or going away: not the request's fault, worth a retry later. */
+    public static boolean unavailable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException || t instanceof SocketTimeoutException) {
+                return true;
+            }
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if ((state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state)))
+                        // Agroal's pool gives up on acquisition with no SQLState
+                        || String.valueOf(sql.getMessage()).contains("Acquisition timeout")) {
+                    return true;
+                }
+            }
+            if (t.getClass().getName().equals("org.hibernate.exception.JDBCConnectionException")) {
+                return true;
+            }
+            for (Throwable suppressed : t.getSuppressed()) {
+                if (unavailable(suppressed)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Nothing listened where the connection went (refused): trying again at once only repeats the pool's acquisition
+     * wait; HAProxy has already tried the backup.
+     */
+    public static boolean refused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A value the database refused to store (SQLState class 22): the input's fault. */
+    public static boolean invalidData(Throwable e) {
+        String state = sqlState(e);
+        return state != null && state.startsWith(DATA_EXCEPTION_CLASS);
+    }
+
+    /** A unique constraint refused the row. */
+    public static boolean duplicate(Throwable e) {
+        return UNIQUE_VIOLATION.equals(sqlState(e));
+    }
+
+    /** The first SQLState among the causes, null for none. */
+    public static String sqlState(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                return sql.getSQLState();
+            }
+        }
+        return null;
+    }
+}
