@@ -3,7 +3,7 @@
 # with charts. Numbers in that file come from the run, never by hand. Not a test: nothing here passes or fails
 # except the run itself.
 #
-# Protocol (../shared/DESIGN.md): fixed runs of BENCH_SECONDS at BENCH_CONNECTIONS; a path's steady figure is
+# Protocol (docs/benchmarks.md says it too): fixed runs of BENCH_SECONDS at BENCH_CONNECTIONS; a path's steady figure is
 # the last of runs repeated until two in a row differ by under 5% (at most BENCH_MAX_RUNS); the cold figure is
 # the first run after the instances started. Ratios are against pgbench -S -M prepared on the replica, at the
 # same concurrency, in the same sitting.
@@ -137,7 +137,7 @@ startup_ms() {
 # through nginx paced at RATE; prints the run with the median p99
 half_peak() {
   local rate=$1 label=$2 runs=() i line
-  export QUARKUS_DATASOURCE_READ_JDBC_MAX_LIFETIME
+  export USERS_READ_MAX_LIFETIME
   stop_node users-backend-1; stop_node users-backend-2
   start_node users-backend-1; start_node users-backend-2
   for i in 1 2; do wrk_once "$full" >/dev/null || die "bench: warm-up failed"; done
@@ -175,7 +175,7 @@ bench() {
   local full=http://127.0.0.1:$nginx_port/users/1
   local cold; cold=$(wrk_once "$full") || die "bench: cold run failed"
   log "cold (first ${bench_seconds} s after start): $(fields "$cold")"
-  # then the JIT gets its minutes (DESIGN: a JVM on 2 cores needs 2-4 minutes), so that "two runs in a row
+  # then the JIT gets its minutes (a JVM on 2 cores needs 2-4 minutes), so that "two runs in a row
   # within 5%" means steady, not a plateau of the warm-up
   local i
   for i in $(seq 1 "$bench_warmup_runs"); do
@@ -217,7 +217,7 @@ bench() {
   # recycled every 15 s), then as configured now
   local half_rate half half_before
   half_rate=$(( ${read_full%% *} / 2 ))
-  half_before=$(QUARKUS_DATASOURCE_READ_JDBC_MAX_LIFETIME=15S half_peak "$half_rate" "read connections recycled every 15 s")
+  half_before=$(USERS_READ_MAX_LIFETIME=15S half_peak "$half_rate" "read connections recycled every 15 s")
   half=$(half_peak "$half_rate" "as configured")
 
   local rss=() pid
@@ -303,7 +303,7 @@ $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux
 $(java -version 2>&1 | head -1), JVM mode (\`$java_opts\`); PostgreSQL $(postgres_version), $(nginx -v 2>&1 | sed 's/.*: //'),
 HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }').
 
-**Protocol** (../shared/DESIGN.md): wrk with 2 threads and $bench_connections connections for fixed
+**Protocol**: wrk with 2 threads and $bench_connections connections for fixed
 ${bench_seconds}-second runs; the cold figure is the first run after the instances started; then $bench_warmup_runs
 unreported runs through nginx warm the JIT up; a path's steady figure is its last run once two runs in a row
 differed by under 5% (at most $bench_max_runs runs). The database's
@@ -403,7 +403,7 @@ $(awk '{ print $2 }' <<<"$ryw_lag") ms, largest $(awk '{ print $3 }' <<<"$ryw_la
 ## Failover, from this run's timelines
 
 \`./balance demo failover-replica\` and \`./balance demo failover-primary\` under the demos' load (charts in
-\`$BALANCE_HOME/timelines/\`):
+\`.balance/timelines/\` by default):
 
 | | |
 |---|---|

@@ -27,7 +27,8 @@ class ConcurrentMigrationIT {
     @Test
     void threeInstancesMigratingAtOnceApplyEachMigrationExactlyOnce() throws Exception {
         Path home = TopologyIT.ROOT.resolve("topology-tests/target/balance-migrate-it");
-        LocalTopology balance = new LocalTopology(TopologyIT.ROOT, home, SharedTopology.PORT_OFFSET + 1000, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
+        LocalTopology balance = new LocalTopology(TopologyIT.ROOT, home, SharedTopology.PORT_OFFSET + 4000, // ports clear of the shared topology, up meanwhile
+                Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
         balance.down(true);
         try {
             balance.up(); // starts users-backend-1..3 together and waits until each is ready

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 import java.util.UUID;
@@ -16,16 +17,8 @@ import org.acme.testing.ChatClient;
 
 /** The chat on one instance: frames, errors, keys, catch-up, history from the replica. Two clusters, no mocks. */
 @QuarkusTest
+@WithTestResource(PostgresPair.class)
 class ChatTest {
-
-    static String uniqueRoom() {
-        return "room-" + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    static long storedOnPrimary(String room) throws Exception {
-        return Long.parseLong(PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
-                "SELECT count(*) FROM users.chat_messages WHERE room = '" + room + "'"));
-    }
 
     static List<Long> ids(List<JsonNode> frames) {
         return frames.stream().map(f -> f.get("id").asLong()).toList();
@@ -33,7 +26,7 @@ class ChatTest {
 
     @Test
     void membersReceiveEveryMessageOnceInOrderIncludingTheirOwn() throws Exception {
-        String room = uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice"); ChatClient bob = Chats.join(room, "bob")) {
             for (int i = 0; i < 3; i++) {
                 alice.say("a" + i, null);
@@ -50,13 +43,13 @@ class ChatTest {
             assertTrue(first.get("ts").asText().endsWith("Z"), "ts is an ISO-8601 instant: " + first);
             assertEquals(List.of(), alice.drain("message", 300), "exactly once");
             assertEquals(List.of(), bob.drain("message", 0), "exactly once");
-            assertEquals(6, storedOnPrimary(room));
+            assertEquals(6, TestData.messagesOnPrimary(room));
         }
     }
 
     @Test
     void joinAndLeaveNoticesReachTheOtherMembers() throws Exception {
-        String room = uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice")) {
             assertEquals("alice", alice.next("join").get("user").asText(), "a member hears its own join too");
             try (ChatClient bob = Chats.join(room, "bob")) {
@@ -66,12 +59,12 @@ class ChatTest {
             }
             assertEquals("bob", alice.next("leave").get("user").asText());
         }
-        assertEquals(0, storedOnPrimary(room), "notices are not stored");
+        assertEquals(0, TestData.messagesOnPrimary(room), "notices are not stored");
     }
 
     @Test
     void badFramesGetAnErrorFrameAndTheSocketStaysOpen() throws Exception {
-        String room = uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice")) {
             String tooLong = "x".repeat(1001);
             String[][] cases = {
@@ -96,13 +89,13 @@ class ChatTest {
             JsonNode stored = alice.next("message");
             assertEquals(longest, stored.get("text").asText());
             assertEquals(1, stored.get("id").asLong(), "nothing before it was stored");
-            assertEquals(1, storedOnPrimary(room));
+            assertEquals(1, TestData.messagesOnPrimary(room));
         }
     }
 
     @Test
     void aFrameOverTheSizeLimitClosesTheSocketWith1009() throws Exception {
-        try (ChatClient alice = Chats.join(uniqueRoom(), "alice")) {
+        try (ChatClient alice = Chats.join(TestData.uniqueRoom(), "alice")) {
             alice.sendRaw("{\"type\":\"message\",\"text\":\"" + "x".repeat(17 * 1024) + "\"}");
             assertEquals(1009, alice.closeCode(), "frames so far: " + alice.frames);
         }
@@ -110,7 +103,7 @@ class ChatTest {
 
     @Test
     void aMessageOverTheSizeLimitInSmallFragmentsClosesTheSocketWith1009() throws Exception {
-        try (ChatClient alice = Chats.join(uniqueRoom(), "alice")) {
+        try (ChatClient alice = Chats.join(TestData.uniqueRoom(), "alice")) {
             alice.sendFragments("{\"type\":\"message\",\"text\":\"" + "x".repeat(40 * 1024) + "\"}", 4096);
             assertEquals(1009, alice.closeCode(), "frames so far: " + alice.frames);
         }
@@ -121,11 +114,11 @@ class ChatTest {
         String[][] cases = {
                 {"bad.room", "alice", ""},
                 {"r".repeat(65), "alice", ""},
-                {uniqueRoom(), null, ""},
-                {uniqueRoom(), "u".repeat(65), ""},
-                {uniqueRoom(), "tab\there", ""},
-                {uniqueRoom(), "alice", "&after=-1"},
-                {uniqueRoom(), "alice", "&after=abc"}};
+                {TestData.uniqueRoom(), null, ""},
+                {TestData.uniqueRoom(), "u".repeat(65), ""},
+                {TestData.uniqueRoom(), "tab\there", ""},
+                {TestData.uniqueRoom(), "alice", "&after=-1"},
+                {TestData.uniqueRoom(), "alice", "&after=abc"}};
         for (String[] refused : cases) {
             try (ChatClient client = Chats.connect(refused[0], refused[1], refused[2])) {
                 JsonNode error = client.next("error");
@@ -137,7 +130,7 @@ class ChatTest {
 
     @Test
     void aResentKeyIsStoredOnceAndLeavesNoGap() throws Exception {
-        String room = uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice")) {
             alice.say("once", "k-1");
             alice.say("once", "k-1"); // the resend after a lost acknowledgement
@@ -147,7 +140,7 @@ class ChatTest {
             assertEquals(List.of(1L, 2L), ids(seen));
             assertEquals("k-1", seen.get(0).get("key").asText(), "the key comes back: the sender's acknowledgement");
             assertEquals(List.of(), alice.drain("message", 300));
-            assertEquals(2, storedOnPrimary(room));
+            assertEquals(2, TestData.messagesOnPrimary(room));
         }
         // another user may use the same key
         try (ChatClient bob = Chats.join(room, "bob")) {
@@ -158,7 +151,7 @@ class ChatTest {
 
     @Test
     void reconnectingWithAfterCatchesUpWithoutGapsOrDuplicates() throws Exception {
-        String room = uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice")) {
             for (int i = 1; i <= 5; i++) {
                 alice.say("m" + i, null);
@@ -181,7 +174,7 @@ class ChatTest {
 
     @Test
     void historyIsReadFromTheReplica() throws Exception {
-        String room = uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice")) {
             for (int i = 1; i <= 5; i++) {
                 alice.say("h" + i, null);
@@ -202,7 +195,7 @@ class ChatTest {
         given().queryParam("after", 3).get("/chat/" + room + "/messages").then().statusCode(200).body("id", contains(4, 5));
         given().queryParam("after", 1).queryParam("limit", 2).get("/chat/" + room + "/messages").then()
                 .body("id", contains(2, 3));
-        given().get("/chat/" + uniqueRoom() + "/messages").then().statusCode(200).body("$", hasSize(0));
+        given().get("/chat/" + TestData.uniqueRoom() + "/messages").then().statusCode(200).body("$", hasSize(0));
         given().get("/db").then().body("read.node", equalTo(PostgresPair.REPLICA));
         // the history's rows are on the replica, and the reader cannot write them there
         assertEquals("5", PostgresPair.current.query(PostgresPair.REPLICA, "reader",
@@ -211,20 +204,20 @@ class ChatTest {
 
     @Test
     void badHistoryParametersAre400Problems() {
-        String room = uniqueRoom();
-        UserResourceTest.problem(given().queryParam("after", -1).get("/chat/" + room + "/messages").then(), 400);
-        UserResourceTest.problem(given().queryParam("after", "x").get("/chat/" + room + "/messages").then(), 400);
-        UserResourceTest.problem(given().queryParam("limit", 0).get("/chat/" + room + "/messages").then(), 400);
-        UserResourceTest.problem(given().queryParam("limit", 501).get("/chat/" + room + "/messages").then(), 400)
+        String room = TestData.uniqueRoom();
+        TestData.problem(given().queryParam("after", -1).get("/chat/" + room + "/messages").then(), 400);
+        TestData.problem(given().queryParam("after", "x").get("/chat/" + room + "/messages").then(), 400);
+        TestData.problem(given().queryParam("limit", 0).get("/chat/" + room + "/messages").then(), 400);
+        TestData.problem(given().queryParam("limit", 501).get("/chat/" + room + "/messages").then(), 400)
                 .body("errors[0].field", equalTo("limit"));
-        UserResourceTest.problem(given().get("/chat/bad.room/messages").then(), 400)
+        TestData.problem(given().get("/chat/bad.room/messages").then(), 400)
                 .body("errors[0].field", equalTo("room"));
     }
 
     @Test
     void anIdleClientIsPinged() throws Exception {
         // %test pings every second (30 s by default, under nginx's 75 s proxy_read_timeout for /chat)
-        try (ChatClient alice = Chats.join(uniqueRoom(), "alice")) {
+        try (ChatClient alice = Chats.join(TestData.uniqueRoom(), "alice")) {
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (alice.pings.get() < 2 && System.nanoTime() < deadline) {
                 Thread.sleep(100);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -17,6 +18,7 @@ import org.acme.testing.ChatClient;
 
 /** The failure contract at the service level: a node goes away and comes back, the service is never restarted. */
 @QuarkusTest
+@WithTestResource(PostgresPair.class)
 class FailoverTest {
 
     @AfterEach
@@ -33,20 +35,20 @@ class FailoverTest {
 
     @Test
     void primaryDownWritesAre503ReadsKeepWorkingThenWritesResume() throws Exception {
-        String email = UserResourceTest.uniqueEmail();
-        long id = UserResourceTest.create("Before outage", email);
-        waitUntilOnReplica(id);
+        String email = TestData.uniqueEmail();
+        long id = TestData.createUser("Before outage", email);
+        TestData.awaitOnReplica(id);
 
         PostgresPair.current.stop(PostgresPair.PRIMARY);
         long started = System.nanoTime();
-        UserResourceTest.problem(given().contentType(ContentType.JSON)
-                .body("{\"name\":\"During outage\",\"email\":\"" + UserResourceTest.uniqueEmail() + "\"}")
+        TestData.problem(given().contentType(ContentType.JSON)
+                .body("{\"name\":\"During outage\",\"email\":\"" + TestData.uniqueEmail() + "\"}")
                 .post("/users").then(), 503)
                 .header("Retry-After", "2");
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("failover: write answered 503 %d ms after the primary stopped%n", millis);
         assertTrue(millis < 5_000, "write failed fast (" + millis + " ms), not a hang");
-        UserResourceTest.problem(given().delete("/users/" + id).then(), 503);
+        TestData.problem(given().delete("/users/" + id).then(), 503);
 
         // reads keep working from the replica
         given().get("/users/" + id).then().statusCode(200).body("email", equalTo(email));
@@ -57,7 +59,7 @@ class FailoverTest {
 
         PostgresPair.current.start(PostgresPair.PRIMARY);
         long restarted = System.nanoTime();
-        String after = UserResourceTest.uniqueEmail();
+        String after = TestData.uniqueEmail();
         Response response = null;
         long deadline = System.nanoTime() + 15_000_000_000L;
         while (System.nanoTime() < deadline) {
@@ -78,7 +80,7 @@ class FailoverTest {
 
     @Test
     void chatResumesAfterThePrimaryRestartsAndAResentMessageIsStoredOnce() throws Exception {
-        String room = ChatTest.uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice")) {
             alice.say("before", "k-before");
             assertEquals(1, alice.next("message").get("id").asLong());
@@ -106,7 +108,7 @@ class FailoverTest {
             assertEquals(2, delivered.get("id").asLong());
             assertEquals("during", delivered.get("text").asText());
             assertEquals(List.of(), alice.drain("message", 1500), "the resends were not stored again");
-            assertEquals(2, ChatTest.storedOnPrimary(room));
+            assertEquals(2, TestData.messagesOnPrimary(room));
             // and live delivery works again
             alice.say("after", null);
             assertEquals(3, alice.next("message").get("id").asLong());
@@ -115,8 +117,8 @@ class FailoverTest {
 
     @Test
     void replicaKilledReadsFallBackToThePrimaryAndReturn() throws Exception {
-        long id = UserResourceTest.create("Fallback", UserResourceTest.uniqueEmail());
-        waitUntilOnReplica(id);
+        long id = TestData.createUser("Fallback", TestData.uniqueEmail());
+        TestData.awaitOnReplica(id);
 
         PostgresPair.current.kill(PostgresPair.REPLICA);
         long started = System.nanoTime();
@@ -125,14 +127,14 @@ class FailoverTest {
         System.out.printf("failover: read served by the primary %d ms after the replica was killed%n", millis);
         assertTrue(millis < 5_000, "read served by the primary within seconds (" + millis + " ms)");
         given().get("/db").then().body("read.node", equalTo(PostgresPair.PRIMARY));
-        UserResourceTest.create("Written while replica is down", UserResourceTest.uniqueEmail());
+        TestData.createUser("Written while replica is down", TestData.uniqueEmail());
 
         PostgresPair.current.start(PostgresPair.REPLICA);
         long replicaBack = System.nanoTime();
         // new connections go to the replica again once pooled primary connections are retired
         long deadline = System.nanoTime() + 45_000_000_000L;
-        long later = UserResourceTest.create("After replica returns", UserResourceTest.uniqueEmail());
-        waitUntilOnReplica(later);
+        long later = TestData.createUser("After replica returns", TestData.uniqueEmail());
+        TestData.awaitOnReplica(later);
         while (System.nanoTime() < deadline) {
             if (PostgresPair.REPLICA.equals(given().get("/db").jsonPath().getString("read.node"))) {
                 break;
@@ -149,7 +151,7 @@ class FailoverTest {
         PostgresPair.current.stop(PostgresPair.REPLICA);
         PostgresPair.current.stop(PostgresPair.PRIMARY);
         long started = System.nanoTime();
-        UserResourceTest.problem(given().get("/users/1").then(), 503).header("Retry-After", "2");
+        TestData.problem(given().get("/users/1").then(), 503).header("Retry-After", "2");
         long millis = (System.nanoTime() - started) / 1_000_000;
         assertTrue(millis < 5_000, "read failed fast (" + millis + " ms)");
         given().get(Management.url("/health/ready")).then().statusCode(503).body("status", equalTo("DOWN"));
@@ -170,14 +172,6 @@ class FailoverTest {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    static void waitUntilOnReplica(long id) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!ReplicationTest.onReplica(id)) {
-            assertTrue(System.nanoTime() < deadline, "row " + id + " replicated within 10 s");
-            Thread.sleep(50);
         }
     }
 }

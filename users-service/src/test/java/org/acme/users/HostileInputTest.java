@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
@@ -33,6 +34,7 @@ import org.acme.testing.ChatClient;
  * and the chat page's headers. Through nginx the same corpus runs in topology-tests (EdgeIT).
  */
 @QuarkusTest
+@WithTestResource(PostgresPair.class)
 class HostileInputTest {
 
 
@@ -48,7 +50,7 @@ class HostileInputTest {
 
     @Test
     void everyCaseOfTheCorpusIsRefusedAndWritesNothing() throws Exception {
-        long fixture = UserResourceTest.create("Corpus Fixture", UserResourceTest.uniqueEmail());
+        long fixture = TestData.createUser("Corpus Fixture", TestData.uniqueEmail());
         awaitReplica();
         List<HostileCorpus.Case> cases = HostileCorpus.load();
         List<String> failures = HostileCorpus.run(cases, new HostileCorpus.Target() {
@@ -83,7 +85,7 @@ class HostileInputTest {
         for (String name : List.of(fiftyEmoji, "😀".repeat(100), "Ада Лавлейс", "李小龙", "José Ñúñez", "O'Brien-Smith",
                 "👩‍💻 Grace", "فاطمة", "Zoë\u00a0Zed", "x")) {
             given().contentType(ContentType.JSON)
-                    .body(Map.of("name", name, "email", UserResourceTest.uniqueEmail()))
+                    .body(Map.of("name", name, "email", TestData.uniqueEmail()))
                     .post("/users").then().log().ifValidationFails().statusCode(201).body("name", equalTo(name.strip()));
         }
     }
@@ -103,7 +105,7 @@ class HostileInputTest {
     @Test
     void anIdempotencyKeyOnceStillWorks() {
         String key = UUID.randomUUID().toString();
-        String body = "{\"name\":\"Keyed\",\"email\":\"" + UserResourceTest.uniqueEmail() + "\"}";
+        String body = "{\"name\":\"Keyed\",\"email\":\"" + TestData.uniqueEmail() + "\"}";
         int id = given().contentType(ContentType.JSON).header("Idempotency-Key", key).body(body)
                 .post("/users").then().statusCode(201).extract().path("id");
         given().contentType(ContentType.JSON).header("Idempotency-Key", key).body(body)
@@ -116,23 +118,23 @@ class HostileInputTest {
     void locationNeverNamesAHostThatIsNotAllowed() {
         String body = "{\"name\":\"Where\",\"email\":\"%s\"}";
         String allowed = given().contentType(ContentType.JSON).header("Host", "localhost:8080")
-                .body(body.formatted(UserResourceTest.uniqueEmail())).post("/users").then().statusCode(201)
+                .body(body.formatted(TestData.uniqueEmail())).post("/users").then().statusCode(201)
                 .extract().header("Location");
         assertTrue(allowed.matches("http://localhost:8080/users/[0-9]+"), allowed);
         String tls = given().contentType(ContentType.JSON).header("Host", "127.0.0.1:8443").header("X-Forwarded-Proto", "https")
-                .body(body.formatted(UserResourceTest.uniqueEmail())).post("/users").then().statusCode(201)
+                .body(body.formatted(TestData.uniqueEmail())).post("/users").then().statusCode(201)
                 .extract().header("Location");
         assertTrue(tls.matches("https://127.0.0.1:8443/users/[0-9]+"), tls);
         for (String host : List.of("evil.example", "evil.example:8080", "localhost.evil.example", "EVIL.example", "[::1]:8080")) {
             String location = given().contentType(ContentType.JSON).header("Host", host)
                     .header("X-Forwarded-Host", "evil.example")
-                    .body(body.formatted(UserResourceTest.uniqueEmail())).post("/users").then().statusCode(201)
+                    .body(body.formatted(TestData.uniqueEmail())).post("/users").then().statusCode(201)
                     .extract().header("Location");
             assertTrue(location.matches("/users/[0-9]+"), host + " -> " + location);
         }
         // Hosts the HTTP layer itself refuses (a port out of range, user info) never get as far as a Location
         for (String host : List.of("localhost:99999", "localhost@evil.example")) {
-            given().contentType(ContentType.JSON).header("Host", host).body(body.formatted(UserResourceTest.uniqueEmail()))
+            given().contentType(ContentType.JSON).header("Host", host).body(body.formatted(TestData.uniqueEmail()))
                     .post("/users").then().statusCode(400).header("Location", (String) null);
         }
     }
@@ -141,7 +143,7 @@ class HostileInputTest {
 
     @Test
     void aCharacterSplitBetweenFragmentsAndARealReplacementCharacterAreStoredAsSent() throws Exception {
-        String room = ChatTest.uniqueRoom();
+        String room = TestData.uniqueRoom();
         try (ChatClient alice = Chats.join(room, "alice")) {
             // the JDK client splits the text at character boundaries: send the bytes through a raw socket instead
             String text = "é€😀 ok \uFFFD";
@@ -149,7 +151,7 @@ class HostileInputTest {
                     .getBytes(StandardCharsets.UTF_8), 3);
             JsonNode stored = alice.next("message");
             assertEquals(text, stored.get("text").asText());
-            assertEquals(1, ChatTest.storedOnPrimary(room));
+            assertEquals(1, TestData.messagesOnPrimary(room));
         }
     }
 

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** POST /users with an Idempotency-Key creates at most once per key: what makes resending a create safe. */
 @QuarkusTest
+@WithTestResource(PostgresPair.class)
 class IdempotencyKeyTest {
 
     static Response post(String key, String name, String email) {
@@ -36,7 +38,7 @@ class IdempotencyKeyTest {
     @Test
     void theSameRequestWithTheSameKeyCreatesOnceAndReplaysTheUser() throws Exception {
         String key = UUID.randomUUID().toString();
-        String email = UserResourceTest.uniqueEmail();
+        String email = TestData.uniqueEmail();
         Response first = post(key, "Once", email);
         first.then().statusCode(201).header("Idempotent-Replayed", (String) null);
         long id = first.jsonPath().getLong("id");
@@ -49,15 +51,15 @@ class IdempotencyKeyTest {
                 .body("email", equalTo(email));
         assertEquals("1", rowsWithEmail(email));
         // without the key the same request is a duplicate
-        UserResourceTest.problem(post(null, "Once", email).then(), 409);
+        TestData.problem(post(null, "Once", email).then(), 409);
     }
 
     @Test
     void aKeyReusedForAnotherRequestIs422AndWritesNothing() throws Exception {
         String key = UUID.randomUUID().toString();
-        post(key, "First", UserResourceTest.uniqueEmail()).then().statusCode(201);
-        String other = UserResourceTest.uniqueEmail();
-        UserResourceTest.problem(post(key, "Second", other).then(), 422)
+        post(key, "First", TestData.uniqueEmail()).then().statusCode(201);
+        String other = TestData.uniqueEmail();
+        TestData.problem(post(key, "Second", other).then(), 422)
                 .body("errors[0].field", equalTo("Idempotency-Key"))
                 .body("detail", containsString("Idempotency-Key"))
                 .body("detail", not(containsString(key))); // a problem never repeats the client's input (issue #12)
@@ -67,8 +69,8 @@ class IdempotencyKeyTest {
     @Test
     void malformedKeysAre400AndWriteNothing() throws Exception {
         for (String key : List.of("a".repeat(256), "with space", "with\ttab")) {
-            String email = UserResourceTest.uniqueEmail();
-            UserResourceTest.problem(post(key, "Bad key", email).then().log().ifValidationFails(), 400)
+            String email = TestData.uniqueEmail();
+            TestData.problem(post(key, "Bad key", email).then().log().ifValidationFails(), 400)
                     .body("errors[0].field", equalTo("Idempotency-Key"));
             assertEquals("0", rowsWithEmail(email));
         }
@@ -76,12 +78,12 @@ class IdempotencyKeyTest {
 
     @Test
     void aFailedCreateLeavesTheKeyFree() throws Exception {
-        String taken = UserResourceTest.uniqueEmail();
-        UserResourceTest.create("Taken", taken);
+        String taken = TestData.uniqueEmail();
+        TestData.createUser("Taken", taken);
         String key = UUID.randomUUID().toString();
-        UserResourceTest.problem(post(key, "Clash", taken).then(), 409);
+        TestData.problem(post(key, "Clash", taken).then(), 409);
         // nothing was stored under the key: a corrected request with it succeeds
-        String email = UserResourceTest.uniqueEmail();
+        String email = TestData.uniqueEmail();
         post(key, "Corrected", email).then().statusCode(201).header("Idempotent-Replayed", (String) null);
         assertEquals("1", rowsWithEmail(email));
     }
@@ -89,7 +91,7 @@ class IdempotencyKeyTest {
     @Test
     void concurrentRequestsWithOneKeyCreateExactlyOneUser() throws Exception {
         String key = UUID.randomUUID().toString();
-        String email = UserResourceTest.uniqueEmail();
+        String email = TestData.uniqueEmail();
         var pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<Response>> responses = new ArrayList<>();

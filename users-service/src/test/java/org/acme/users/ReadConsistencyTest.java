@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -26,7 +26,7 @@ import org.acme.testing.ChatClient;
  * cookie), reads that honour it, and a replica whose replication stops leaving the read path within the bound.
  */
 @QuarkusTest
-@QuarkusTestResource(PostgresPair.class)
+@WithTestResource(PostgresPair.class)
 class ReadConsistencyTest {
 
     static final String TOKEN = "Consistency-Token";
@@ -55,7 +55,7 @@ class ReadConsistencyTest {
 
     @Test
     void everyWriteAnswersWithATokenAsHeaderAndCookie() {
-        Response created = createResponse("Token", UserResourceTest.uniqueEmail());
+        Response created = createResponse("Token", TestData.uniqueEmail());
         String token = created.header(TOKEN);
         assertNotNull(token, "POST carries the token");
         assertTrue(token.matches(LSN), token);
@@ -67,7 +67,7 @@ class ReadConsistencyTest {
         long id = created.jsonPath().getLong("id");
 
         String updated = given().contentType(ContentType.JSON).header(TOKEN, token)
-                .body("{\"name\":\"Token 2\",\"email\":\"" + UserResourceTest.uniqueEmail() + "\"}")
+                .body("{\"name\":\"Token 2\",\"email\":\"" + TestData.uniqueEmail() + "\"}")
                 .put("/users/" + id).then().statusCode(200).header(TOKEN, matchesPattern(LSN))
                 .header("Set-Cookie", containsString(TOKEN + "=")).extract().header(TOKEN);
         assertTrue(greaterOrEqual(updated, token), updated + " is not before " + token);
@@ -81,7 +81,7 @@ class ReadConsistencyTest {
     @Test
     void aReadWithTheTokenSeesTheWriteWhetherItComesAsHeaderOrCookie() {
         for (int i = 0; i < 20; i++) {
-            Response created = createResponse("Mine " + i, UserResourceTest.uniqueEmail());
+            Response created = createResponse("Mine " + i, TestData.uniqueEmail());
             String token = created.header(TOKEN);
             long id = created.jsonPath().getLong("id");
             given().header(TOKEN, token).get("/users/" + id).then().statusCode(200)
@@ -95,19 +95,19 @@ class ReadConsistencyTest {
         // (surrounding blanks are not part of a header value: HTTP strips them)
         for (String bad : List.of("", "x", "0/", "/1", "1/2/3", "G/1", "123456789/1", "0 /1", "-1/1", "0x1/1", "0/1;0/2")) {
             assertEquals(400, given().header(TOKEN, bad).get("/users/1").statusCode(), "token '" + bad + "'");
-            UserResourceTest.problem(given().header(TOKEN, bad).get("/users/1").then(), 400)
+            TestData.problem(given().header(TOKEN, bad).get("/users/1").then(), 400)
                     .body("errors[0].field", equalTo(TOKEN));
         }
-        UserResourceTest.problem(given().header(TOKEN, "0/1").header(TOKEN, "0/2").get("/users/1").then(), 400);
-        UserResourceTest.problem(given().cookie(TOKEN, "garbage").get("/users/1").then(), 400)
+        TestData.problem(given().header(TOKEN, "0/1").header(TOKEN, "0/2").get("/users/1").then(), 400);
+        TestData.problem(given().cookie(TOKEN, "garbage").get("/users/1").then(), 400)
                 .header("Set-Cookie", containsString(TOKEN + "=; Max-Age=0"));
-        UserResourceTest.problem(given().header(TOKEN, "nope").get("/users?page=0").then(), 400);
-        UserResourceTest.problem(given().header(TOKEN, "nope").get("/chat/lobby/messages").then(), 400);
+        TestData.problem(given().header(TOKEN, "nope").get("/users?page=0").then(), 400);
+        TestData.problem(given().header(TOKEN, "nope").get("/chat/lobby/messages").then(), 400);
     }
 
     @Test
     void aForgedTokenBeyondThePrimaryIsIgnoredNotPinnedToThePrimary() {
-        long id = UserResourceTest.create("Forged", UserResourceTest.uniqueEmail());
+        long id = TestData.createUser("Forged", TestData.uniqueEmail());
         awaitOnReplica(id);
         for (int i = 0; i < 5; i++) {
             given().header(TOKEN, "FFFFFFFF/FFFFFFFF").get("/users/" + id).then().statusCode(200)
@@ -142,16 +142,16 @@ class ReadConsistencyTest {
     @Test
     void aTokenAheadOfTheReplicaWithThePrimaryDownIs503NeverA404() throws Exception {
         PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub DISABLE");
-        Response created = createResponse("Unreplicated", UserResourceTest.uniqueEmail());
+        Response created = createResponse("Unreplicated", TestData.uniqueEmail());
         String token = created.header(TOKEN);
         long id = created.jsonPath().getLong("id");
         given().header(TOKEN, token).get("/users/" + id).then().statusCode(200).header(ROUTE, "primary; reason=token");
 
         PostgresPair.current.stop(PostgresPair.PRIMARY);
         for (int i = 0; i < 5; i++) {
-            UserResourceTest.problem(given().header(TOKEN, token).get("/users/" + id).then(), 503)
+            TestData.problem(given().header(TOKEN, token).get("/users/" + id).then(), 503)
                     .header("Retry-After", notNullValue());
-            UserResourceTest.problem(given().cookie(TOKEN, token).get("/users?page=0&size=1").then(), 503);
+            TestData.problem(given().cookie(TOKEN, token).get("/users?page=0&size=1").then(), 503);
         }
         // without a token the replica serves (the primary is gone): its staleness is reported, not enforced
         given().get("/db").then().statusCode(200).body("route.target", equalTo("replica"))
@@ -181,7 +181,7 @@ class ReadConsistencyTest {
 
     @Test
     void chatHistoryHonoursTheTokenOfAMessageFrame() throws Exception {
-        String room = ChatTest.uniqueRoom();
+        String room = TestData.uniqueRoom();
         PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub DISABLE");
         try (ChatClient alice = Chats.join(room, "alice")) {
             alice.say("seen live", "k1");
@@ -200,7 +200,7 @@ class ReadConsistencyTest {
         awaitRoute("replica; reason=fresh");
         stop.get();
         long stopped = System.nanoTime();
-        long id = UserResourceTest.create("After stop", UserResourceTest.uniqueEmail());
+        long id = TestData.createUser("After stop", TestData.uniqueEmail());
         // no token: the replica may serve the read only while its data is within the bound, so the user is readable
         // (from the primary) at the latest once the bound has passed
         long readable = awaitStatus(() -> given().get("/users/" + id), 200);
@@ -256,7 +256,7 @@ class ReadConsistencyTest {
     private static void awaitOnReplica(long id) {
         long deadline = System.nanoTime() + 15_000_000_000L;
         try {
-            while (!ReplicationTest.onReplica(id)) {
+            while (!TestData.onReplica(id)) {
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError("user " + id + " not on the replica within 15 s");
                 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** Real logical replication between the two clusters, and the roles that protect the read path. */
 @QuarkusTest
+@WithTestResource(PostgresPair.class)
 class ReplicationTest {
 
     @Test
@@ -27,14 +29,14 @@ class ReplicationTest {
 
     @Test
     void createdUserIsServedByTheReplica() throws Exception {
-        String email = UserResourceTest.uniqueEmail();
-        long id = UserResourceTest.create("Replicated", email);
+        String email = TestData.uniqueEmail();
+        long id = TestData.createUser("Replicated", email);
         // the row reaches the replica itself (asynchronous: bounded poll)...
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!onReplica(id) && System.nanoTime() < deadline) {
+        while (!TestData.onReplica(id) && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        assertTrue(onReplica(id), "row replicated to the replica within 10 s");
+        assertTrue(TestData.onReplica(id), "row replicated to the replica within 10 s");
         // ...and the API's read of it is served there
         given().get("/users/" + id).then().statusCode(200).body("email", equalTo(email));
         given().get("/db").then().body("read.node", equalTo(PostgresPair.REPLICA));
@@ -82,9 +84,5 @@ class ReplicationTest {
             SQLException denied = assertThrows(SQLException.class, () -> s.execute("DROP TABLE users.app_user"));
             assertEquals("42501", denied.getSQLState());
         }
-    }
-
-    static boolean onReplica(long id) throws SQLException {
-        return PostgresPair.current.query(PostgresPair.REPLICA, "reader", "SELECT 1 FROM users.app_user WHERE id = " + id) != null;
     }
 }

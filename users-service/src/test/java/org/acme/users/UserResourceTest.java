@@ -10,7 +10,7 @@ import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
@@ -23,37 +23,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
-@QuarkusTestResource(PostgresPair.class)
+@WithTestResource(PostgresPair.class)
 class UserResourceTest {
-
-    static String uniqueEmail() {
-        return "u-" + UUID.randomUUID() + "@example.org";
-    }
-
-    static long create(String name, String email) {
-        return given().contentType(ContentType.JSON)
-                .body("{\"name\":\"" + name + "\",\"email\":\"" + email + "\"}")
-                .post("/users")
-                .then().statusCode(201)
-                .extract().jsonPath().getLong("id");
-    }
-
-    static long countOnPrimary() throws Exception {
-        return Long.parseLong(PostgresPair.current.query(PostgresPair.PRIMARY, "owner", "SELECT count(*) FROM users.app_user"));
-    }
-
-    static ValidatableResponse problem(ValidatableResponse response, int status) {
-        return response.log().ifValidationFails().statusCode(status)
-                .contentType("application/problem+json")
-                .header("X-Served-By", "test-instance")
-                .body("status", equalTo(status))
-                .body("title", notNullValue())
-                .body("type", notNullValue());
-    }
 
     @Test
     void createReturns201WithLocationAndBody() {
-        String email = uniqueEmail();
+        String email = TestData.uniqueEmail();
         var response = given().contentType(ContentType.JSON)
                 .body("{\"name\":\"  Katherine Johnson \",\"email\":\"" + email.toUpperCase() + "\"}")
                 .post("/users")
@@ -70,7 +45,7 @@ class UserResourceTest {
 
     @Test
     void emailIsTrimmedBeforeItIsValidated() {
-        String email = uniqueEmail();
+        String email = TestData.uniqueEmail();
         given().contentType(ContentType.JSON)
                 .body("{\"name\":\"Spaces\",\"email\":\"  " + email.toUpperCase() + "  \"}")
                 .post("/users")
@@ -80,14 +55,14 @@ class UserResourceTest {
 
     @Test
     void getMissingUserIs404Problem() {
-        problem(given().get("/users/999999999").then(), 404).body("detail", containsString("999999999"));
-        problem(given().get("/users/not-a-number").then(), 404);
+        TestData.problem(given().get("/users/999999999").then(), 404).body("detail", containsString("999999999"));
+        TestData.problem(given().get("/users/not-a-number").then(), 404);
     }
 
     @Test
     void listIsBoundedAndOrdered() {
-        create("List A", uniqueEmail());
-        create("List B", uniqueEmail());
+        TestData.createUser("List A", TestData.uniqueEmail());
+        TestData.createUser("List B", TestData.uniqueEmail());
         List<Integer> ids = given().queryParam("size", 100).get("/users")
                 .then().statusCode(200)
                 .body("size", equalTo(100))
@@ -101,51 +76,51 @@ class UserResourceTest {
 
     @Test
     void badPagingIs400() {
-        problem(given().queryParam("size", 101).get("/users").then(), 400).body("errors.field", hasItem("size"));
-        problem(given().queryParam("size", 0).get("/users").then(), 400).body("errors.field", hasItem("size"));
-        problem(given().queryParam("page", -1).get("/users").then(), 400).body("errors.field", hasItem("page"));
-        problem(given().queryParam("page", "abc").get("/users").then(), 400).body("errors.field", hasItem("page"));
+        TestData.problem(given().queryParam("size", 101).get("/users").then(), 400).body("errors.field", hasItem("size"));
+        TestData.problem(given().queryParam("size", 0).get("/users").then(), 400).body("errors.field", hasItem("size"));
+        TestData.problem(given().queryParam("page", -1).get("/users").then(), 400).body("errors.field", hasItem("page"));
+        TestData.problem(given().queryParam("page", "abc").get("/users").then(), 400).body("errors.field", hasItem("page"));
     }
 
     @Test
     void invalidBodiesAre400AndWriteNothing() throws Exception {
-        long before = countOnPrimary();
+        long before = TestData.usersOnPrimary();
         String longName = "x".repeat(101);
         String[][] cases = {
                 {"{\"name\":\"A\",\"email\":\"not-an-email\"}", "email"},
-                {"{\"name\":\"\",\"email\":\"" + uniqueEmail() + "\"}", "name"},
-                {"{\"name\":\"   \",\"email\":\"" + uniqueEmail() + "\"}", "name"},
-                {"{\"name\":\"" + longName + "\",\"email\":\"" + uniqueEmail() + "\"}", "name"},
-                {"{\"email\":\"" + uniqueEmail() + "\"}", "name"},
-                {"{\"name\":\"A\",\"email\":\"" + uniqueEmail() + "\",\"admin\":true}", "admin"},
-                {"{\"name\":[1],\"email\":\"" + uniqueEmail() + "\"}", "name"},
+                {"{\"name\":\"\",\"email\":\"" + TestData.uniqueEmail() + "\"}", "name"},
+                {"{\"name\":\"   \",\"email\":\"" + TestData.uniqueEmail() + "\"}", "name"},
+                {"{\"name\":\"" + longName + "\",\"email\":\"" + TestData.uniqueEmail() + "\"}", "name"},
+                {"{\"email\":\"" + TestData.uniqueEmail() + "\"}", "name"},
+                {"{\"name\":\"A\",\"email\":\"" + TestData.uniqueEmail() + "\",\"admin\":true}", "admin"},
+                {"{\"name\":[1],\"email\":\"" + TestData.uniqueEmail() + "\"}", "name"},
         };
         for (String[] c : cases) {
-            problem(given().log().ifValidationFails().contentType(ContentType.JSON).body(c[0]).post("/users").then(), 400)
+            TestData.problem(given().log().ifValidationFails().contentType(ContentType.JSON).body(c[0]).post("/users").then(), 400)
                     .body("errors.field", hasItem(c[1]));
         }
-        problem(given().contentType(ContentType.JSON).body("{\"name\":").post("/users").then(), 400)
+        TestData.problem(given().contentType(ContentType.JSON).body("{\"name\":").post("/users").then(), 400)
                 .body("title", equalTo("Malformed JSON"));
-        problem(given().contentType(ContentType.JSON).body("").post("/users").then(), 400);
-        problem(given().contentType(ContentType.TEXT).body("name=x").post("/users").then(), 415);
-        assertEquals(before, countOnPrimary(), "no row was written by any invalid request");
+        TestData.problem(given().contentType(ContentType.JSON).body("").post("/users").then(), 400);
+        TestData.problem(given().contentType(ContentType.TEXT).body("name=x").post("/users").then(), 415);
+        assertEquals(before, TestData.usersOnPrimary(), "no row was written by any invalid request");
     }
 
     @Test
     void duplicateEmailIs409AndWritesNothing() throws Exception {
-        String email = uniqueEmail();
-        create("First", email);
-        long before = countOnPrimary();
-        problem(given().contentType(ContentType.JSON)
+        String email = TestData.uniqueEmail();
+        TestData.createUser("First", email);
+        long before = TestData.usersOnPrimary();
+        TestData.problem(given().contentType(ContentType.JSON)
                 .body("{\"name\":\"Second\",\"email\":\"" + email.toUpperCase() + "\"}")
                 .post("/users").then(), 409)
                 .body("detail", containsString("email"));
-        assertEquals(before, countOnPrimary());
+        assertEquals(before, TestData.usersOnPrimary());
     }
 
     @Test
     void concurrentCreatesWithOneEmailWriteExactlyOneRow() throws Exception {
-        String email = uniqueEmail();
+        String email = TestData.uniqueEmail();
         var pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<Integer>> statuses = new ArrayList<>();
@@ -169,8 +144,8 @@ class UserResourceTest {
 
     @Test
     void updateReplacesTheUserAndRejectsMissingOrInvalid() {
-        long id = create("Before", uniqueEmail());
-        String email = uniqueEmail();
+        long id = TestData.createUser("Before", TestData.uniqueEmail());
+        String email = TestData.uniqueEmail();
         given().contentType(ContentType.JSON)
                 .body("{\"name\":\"After\",\"email\":\"" + email + "\"}")
                 .put("/users/" + id)
@@ -178,21 +153,21 @@ class UserResourceTest {
                 .body("id", equalTo((int) id))
                 .body("name", equalTo("After"))
                 .body("email", equalTo(email));
-        problem(given().contentType(ContentType.JSON)
-                .body("{\"name\":\"After\",\"email\":\"" + uniqueEmail() + "\"}")
+        TestData.problem(given().contentType(ContentType.JSON)
+                .body("{\"name\":\"After\",\"email\":\"" + TestData.uniqueEmail() + "\"}")
                 .put("/users/999999999").then(), 404);
-        problem(given().contentType(ContentType.JSON)
+        TestData.problem(given().contentType(ContentType.JSON)
                 .body("{\"name\":\"\",\"email\":\"" + email + "\"}")
                 .put("/users/" + id).then(), 400);
     }
 
     @Test
     void updateToTakenEmailIs409AndKeepsTheRow() throws Exception {
-        String taken = uniqueEmail();
-        create("Owner", taken);
-        String mine = uniqueEmail();
-        long id = create("Mine", mine);
-        problem(given().contentType(ContentType.JSON)
+        String taken = TestData.uniqueEmail();
+        TestData.createUser("Owner", taken);
+        String mine = TestData.uniqueEmail();
+        long id = TestData.createUser("Mine", mine);
+        TestData.problem(given().contentType(ContentType.JSON)
                 .body("{\"name\":\"Mine\",\"email\":\"" + taken + "\"}")
                 .put("/users/" + id).then(), 409);
         assertEquals(mine, PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
@@ -201,9 +176,9 @@ class UserResourceTest {
 
     @Test
     void deleteIs204ThenGone() throws Exception {
-        long id = create("Doomed", uniqueEmail());
+        long id = TestData.createUser("Doomed", TestData.uniqueEmail());
         given().delete("/users/" + id).then().statusCode(204);
-        problem(given().delete("/users/" + id).then(), 404);
+        TestData.problem(given().delete("/users/" + id).then(), 404);
         assertEquals("0", PostgresPair.current.query(PostgresPair.PRIMARY, "owner",
                 "SELECT count(*) FROM users.app_user WHERE id = " + id));
     }
@@ -229,7 +204,7 @@ class UserResourceTest {
         given().get(Management.url("/openapi")).then().statusCode(200).body(containsString("/users"));
         // not on the API's port: nginx proxies that one to the world
         for (String path : List.of("/q/health/ready", "/q/metrics", "/q/openapi", "/q/swagger-ui/")) {
-            problem(given().get(path).then(), 404);
+            TestData.problem(given().get(path).then(), 404);
         }
     }
 

@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.acme.users.problem.DatabaseFailures;
 import org.acme.users.routing.ReadWriteRouting;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
+import org.acme.users.config.UsersConfig;
 
 /**
  * The primary's side: where its WAL is (the consistency tokens), whether it answers, and this instance's heartbeat
@@ -44,10 +44,8 @@ public class PrimaryWal {
     AgroalDataSource write;
 
     @Inject
-    ReadConsistencyConfig config;
+    UsersConfig config;
 
-    @ConfigProperty(name = "users.instance-name")
-    String instance;
 
     /** The highest position this instance has seen the primary at (unsigned compare). */
     private final AtomicLong known = new AtomicLong(0);
@@ -97,7 +95,7 @@ public class PrimaryWal {
 
     /** Whether the heartbeat reached the primary lately: then the primary can serve the reads a replica cannot. */
     public boolean reachable() {
-        long recent = Math.max(TimeUnit.SECONDS.toNanos(1), 3 * config.heartbeatInterval().toNanos());
+        long recent = Math.max(TimeUnit.SECONDS.toNanos(1), 3 * config.read().heartbeatInterval().toNanos());
         return System.nanoTime() - lastBeatOkNanos < recent;
     }
 
@@ -113,7 +111,7 @@ public class PrimaryWal {
                         "INSERT INTO users.replication_heartbeat AS h (instance, beat_at) VALUES (?, ?)"
                                 + " ON CONFLICT (instance) DO UPDATE SET beat_at = EXCLUDED.beat_at"
                                 + " RETURNING pg_current_wal_insert_lsn()::text")) {
-            statement.setString(1, instance);
+            statement.setString(1, config.instanceName());
             statement.setTimestamp(2, Timestamp.from(Instant.now()));
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();

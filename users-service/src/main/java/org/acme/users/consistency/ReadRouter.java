@@ -5,6 +5,7 @@ import jakarta.inject.Inject;
 import java.util.Optional;
 import org.acme.users.consistency.ReadRoute.Reason;
 import org.jboss.logging.Logger;
+import org.acme.users.config.UsersConfig;
 
 /**
  * The rule for every read (docs/architecture.md, "Read consistency"):
@@ -29,7 +30,7 @@ public class ReadRouter {
     PrimaryWal primary;
 
     @Inject
-    ReadConsistencyConfig config;
+    UsersConfig config;
 
     private Reason logged; // prober thread only
 
@@ -47,7 +48,7 @@ public class ReadRouter {
             return withoutToken(Reason.FRESH);
         }
         try {
-            if (replica.awaitApplied(position, System.nanoTime() + config.tokenWait().toNanos())) {
+            if (replica.awaitApplied(position, System.nanoTime() + config.read().tokenWait().toNanos())) {
                 return withoutToken(Reason.TOKEN_REACHED);
             }
         } catch (InterruptedException e) {
@@ -80,7 +81,7 @@ public class ReadRouter {
         ReplicaStatus.Sample sample = replica.latest();
         switch (now.reason()) {
             case FRESH -> LOG.infof("reads: on the replica %s, its data %d ms old (bound %d ms)", sample.node(),
-                    sample.lagMillis(), config.maxStaleness().toMillis());
+                    sample.lagMillis(), config.read().maxStaleness().toMillis());
             case PRIMARY_DOWN -> LOG.warnf("reads: on the replica whatever its staleness: the primary does not answer");
             default -> LOG.warnf("reads: on the primary: %s", replica.why(sample));
         }

@@ -10,7 +10,7 @@ import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.util.concurrent.TimeUnit;
 import org.acme.users.routing.ReadWriteRouting;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.acme.users.config.UsersConfig;
 
 /**
  * What the read path reaches and how far the logical replica has got, measured on the subscriber itself: the
@@ -50,10 +50,8 @@ public class ReplicaStatus {
     AgroalDataSource read;
 
     @Inject
-    ReadConsistencyConfig config;
+    UsersConfig config;
 
-    @ConfigProperty(name = "users.instance-name")
-    String instance;
 
     private final Object lock = new Object();
     private int waiting; // guarded by lock
@@ -68,7 +66,7 @@ public class ReplicaStatus {
     /** Whether the replica may serve reads now: it answers and its data is within the staleness bound. */
     public boolean fresh() {
         long lag = latest.lagMillis();
-        return lag >= 0 && lag <= config.maxStaleness().toMillis();
+        return lag >= 0 && lag <= config.read().maxStaleness().toMillis();
     }
 
     /**
@@ -124,7 +122,7 @@ public class ReplicaStatus {
     }
 
     private void probeLoop() {
-        long interval = config.heartbeatInterval().toNanos();
+        long interval = config.read().heartbeatInterval().toNanos();
         long lastStart = System.nanoTime() - interval;
         while (running) {
             try {
@@ -163,7 +161,7 @@ public class ReplicaStatus {
             statement.setString(1, config.publication());
             statement.setString(2, config.subscription());
             statement.setString(3, config.subscription());
-            statement.setString(4, instance);
+            statement.setString(4, config.instanceName());
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
                 boolean publisher = rs.getBoolean(2);
@@ -192,7 +190,7 @@ public class ReplicaStatus {
         if (sample.beatAtMillis() < 0) {
             return "no heartbeat of this instance on " + sample.node() + " yet";
         }
-        return "its data is " + sample.lagMillis() + " ms old, over the bound of " + config.maxStaleness().toMillis()
+        return "its data is " + sample.lagMillis() + " ms old, over the bound of " + config.read().maxStaleness().toMillis()
                 + " ms (replication stopped or behind)";
     }
 }

@@ -8,7 +8,7 @@ import jakarta.inject.Inject;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.acme.users.config.UsersConfig;
 
 /**
  * Starts what keeps the read path honest on a serving instance (not on the one-shot migrator): the heartbeat on
@@ -27,15 +27,13 @@ public class ReplicationWatch {
     ReadRouter router;
 
     @Inject
-    ReadConsistencyConfig config;
+    UsersConfig config;
 
-    @ConfigProperty(name = "users.migration.exit-when-done")
-    boolean migrateOnly;
 
     private ScheduledExecutorService heartbeat;
 
     void start(@Observes StartupEvent event) {
-        if (migrateOnly) {
+        if (config.migration().exitWhenDone()) {
             return;
         }
         heartbeat = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -43,7 +41,7 @@ public class ReplicationWatch {
             thread.setDaemon(true);
             return thread;
         });
-        long interval = config.heartbeatInterval().toMillis();
+        long interval = config.read().heartbeatInterval().toMillis();
         heartbeat.scheduleWithFixedDelay(primary::beat, 0, interval, TimeUnit.MILLISECONDS);
         replica.onSample(router::logChange);
         replica.start();

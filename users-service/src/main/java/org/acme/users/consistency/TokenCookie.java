@@ -3,6 +3,7 @@ package org.acme.users.consistency;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import org.acme.users.config.UsersConfig;
 
 /**
  * The token as a cookie: short Max-Age, HttpOnly, SameSite=Lax, Path=/, and Secure when the client came over HTTPS
@@ -12,10 +13,10 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 public class TokenCookie {
 
     @Inject
-    ReadConsistencyConfig config;
+    UsersConfig config;
 
     String set(ConsistencyToken token, ContainerRequestContext request) {
-        return header(token.toString(), config.tokenMaxAge().toSeconds(), request);
+        return header(token.toString(), config.read().tokenMaxAge().toSeconds(), request);
     }
 
     String delete(ContainerRequestContext request) {

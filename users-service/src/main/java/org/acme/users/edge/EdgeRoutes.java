@@ -7,7 +7,7 @@ import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.acme.users.config.UsersConfig;
 import org.jboss.logging.Logger;
 
 /**
@@ -29,17 +29,17 @@ public class EdgeRoutes {
     @Inject
     ChatPage chatPage;
 
-    @ConfigProperty(name = "users.limits.max-body-size")
-    long maxBodySize;
+    @Inject
+    UsersConfig config;
 
     void routes(@Observes Router router) {
         router.route().order(BEFORE_UPLOAD_LIMIT).handler(ctx -> {
             String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
             // Netty has checked it is a number already
-            if (length != null && Long.parseLong(length) > maxBodySize) {
+            if (length != null && Long.parseLong(length) > config.limits().maxBodySize()) {
                 ctx.response().putHeader(HttpHeaders.CONNECTION, "close"); // the body is not read: do not parse it as a request
                 RoutingProblems.send(ctx, json, 413, "too-large", "Content Too Large",
-                        "the request body is over " + maxBodySize / 1024 + " KiB");
+                        "the request body is over " + config.limits().maxBodySize() / 1024 + " KiB");
                 return;
             }
             ctx.next();

@@ -2,16 +2,16 @@ package org.acme.users.edge;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.core.HttpHeaders;
 import java.net.URI;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.acme.users.config.UsersConfig;
 
 /**
  * Absolute URLs the service hands out (Location). Never built from whatever Host a client sent: from
@@ -25,20 +25,17 @@ public class PublicUrls {
     // a host name or IPv4 address, or a bracketed IPv6 address, and an optional port
     private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]{1,253})(?::([0-9]{1,5}))?");
 
-    @ConfigProperty(name = "users.public-base-url")
-    Optional<String> publicBaseUrl;
-
-    @ConfigProperty(name = "users.allowed-hosts")
-    String allowedHostList;
+    @Inject
+    UsersConfig config;
 
     private Set<String> allowedHosts;
     String base; // the public base URL without a trailing slash, or null
 
     @PostConstruct
     void init() {
-        allowedHosts = Arrays.stream(allowedHostList.split("[,\\s]+")).filter(h -> !h.isEmpty())
+        allowedHosts = Arrays.stream(config.allowedHosts().split("[,\\s]+")).filter(h -> !h.isEmpty())
                 .map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
-        base = publicBaseUrl.filter(b -> !b.isBlank()).map(b -> {
+        base = config.publicBaseUrl().filter(b -> !b.isBlank()).map(b -> {
             URI uri = URI.create(b.strip());
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
                 throw new IllegalArgumentException("users.public-base-url must be an absolute http(s) URL");

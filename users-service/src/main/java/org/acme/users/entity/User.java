@@ -1,6 +1,5 @@
 package org.acme.users.entity;
 
-import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.GeneratedValue;
@@ -11,7 +10,7 @@ import java.time.Instant;
 
 @Entity
 @Table(name = "app_user", schema = "users")
-public class User extends PanacheEntityBase {
+public class User {
 
     // Identity, not a Hibernate sequence: replicated rows carry their ids, sequences are not replicated.
     @Id

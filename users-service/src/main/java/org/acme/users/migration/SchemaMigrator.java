@@ -8,9 +8,10 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.Statement;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.acme.users.config.UsersConfig;
 import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
 
@@ -27,21 +28,14 @@ public class SchemaMigrator {
     static final String REPLICA = "migrate-replica";
     private static final Logger LOG = Logger.getLogger(SchemaMigrator.class);
 
-    @ConfigProperty(name = "users.migration.enabled")
-    boolean enabled;
-
-    /** The one-shot migrator (USERS_MIGRATE_ONLY=true) exits once the migrations are applied. */
-    @ConfigProperty(name = "users.migration.exit-when-done", defaultValue = "false")
-    boolean exitWhenDone;
-
-    @ConfigProperty(name = "users.migration.subscription", defaultValue = "users_sub")
-    String subscription;
+    @Inject
+    UsersConfig config;
 
     void onStart(@Observes StartupEvent event,
             @FlywayDataSource(REPLICA) Instance<Flyway> replicaFlyway,
             @FlywayDataSource(PRIMARY) Instance<Flyway> primaryFlyway,
             @DataSource(REPLICA) Instance<AgroalDataSource> replicaSuperuser) throws Exception {
-        if (!enabled) {
+        if (!config.migration().enabled()) {
             return;
         }
         int replicaApplied = replicaFlyway.get().migrate().migrationsExecuted;
@@ -52,11 +46,11 @@ public class SchemaMigrator {
             connection.setAutoCommit(true);
             // Flyway's init-sql (SET ROLE users_owner) ran on pooled connections: back to the superuser
             statement.execute("RESET ROLE");
-            statement.execute("ALTER SUBSCRIPTION " + subscription + " REFRESH PUBLICATION");
+            statement.execute("ALTER SUBSCRIPTION " + config.subscription() + " REFRESH PUBLICATION");
         }
         LOG.infof("Migrations applied: %d on the replica, %d on the primary; subscription %s refreshed",
-                replicaApplied, primaryApplied, subscription);
-        if (exitWhenDone) {
+                replicaApplied, primaryApplied, config.subscription());
+        if (config.migration().exitWhenDone()) {
             Quarkus.asyncExit(0);
         }
     }

@@ -9,14 +9,13 @@ import jakarta.ws.rs.core.MediaType;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Instant;
-import org.acme.users.consistency.ReadConsistencyConfig;
 import org.acme.users.consistency.ReadRoute;
 import org.acme.users.consistency.ReadRouter;
 import org.acme.users.consistency.ReadYourWrites;
 import org.acme.users.consistency.ReplicaStatus;
 import org.acme.users.consistency.RequestConsistency;
 import org.acme.users.service.DatabaseNodes;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.acme.users.config.UsersConfig;
 
 /** Which node answered, and which database nodes it reaches: watch routing and failover with curl. */
 @Path("/")
@@ -45,8 +44,6 @@ public class InfoResource {
     public record Route(String target, String reason) {
     }
 
-    @ConfigProperty(name = "users.instance-name")
-    String instance;
 
     @Inject
     DatabaseNodes nodes;
@@ -61,12 +58,12 @@ public class InfoResource {
     RequestConsistency request;
 
     @Inject
-    ReadConsistencyConfig config;
+    UsersConfig config;
 
     @GET
     @Path("host")
     public Host host() {
-        return new Host(hostname(), instance);
+        return new Host(hostname(), config.instanceName());
     }
 
     @GET
@@ -84,10 +81,10 @@ public class InfoResource {
         ReplicaStatus.Sample sample = replica.latest();
         long lag = sample.lagMillis();
         Replica measured = new Replica(sample.replica() ? sample.node() : null, lag < 0 ? null : lag / 1000.0,
-                config.maxStaleness().toMillis() / 1000.0,
+                config.read().maxStaleness().toMillis() / 1000.0,
                 sample.applied() == null ? null : sample.applied().toString(), sample.subscriptionEnabled(),
                 replica.fresh() ? null : replica.why(sample));
-        return new Db(instance, nodes.read(), nodes.write(), measured, new Route(route.target(), route.reason().label));
+        return new Db(config.instanceName(), nodes.read(), nodes.write(), measured, new Route(route.target(), route.reason().label));
     }
 
     private static String hostname() {

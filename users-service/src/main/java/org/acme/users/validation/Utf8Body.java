@@ -12,7 +12,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import org.acme.users.config.UsersConfig;
 
 /**
  * JSON bodies are UTF-8 (RFC 8259), checked before any parser sees them: overlong forms ({@code C0 AF} for "/"),
@@ -24,8 +26,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @Provider
 public class Utf8Body implements ReaderInterceptor {
 
-    @ConfigProperty(name = "users.limits.max-body-size", defaultValue = "65536")
-    long maxBodySize;
+    // a provider is built at static init: the settings are read when a body comes, not then
+    @Inject
+    Instance<UsersConfig> config;
 
     @Override
     public Object aroundReadFrom(ReaderInterceptorContext context) throws IOException {
@@ -53,8 +56,8 @@ public class Utf8Body implements ReaderInterceptor {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
         for (int n; (n = in.read(buffer)) != -1; ) {
-            if (out.size() + n > maxBodySize) {
-                throw InvalidBodyException.tooLarge(maxBodySize);
+            if (out.size() + n > config.get().limits().maxBodySize()) {
+                throw InvalidBodyException.tooLarge(config.get().limits().maxBodySize());
             }
             out.write(buffer, 0, n);
         }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Proxy;
 import java.util.Optional;
+import org.acme.users.config.UsersConfig;
 import org.junit.jupiter.api.Test;
 
 /** Which hosts Location may name (HostileInputTest and EdgeIT check Location over HTTP). */
@@ -13,10 +15,19 @@ class PublicUrlsTest {
 
     static PublicUrls urls(String base, String hosts) {
         PublicUrls urls = new PublicUrls();
-        urls.publicBaseUrl = Optional.ofNullable(base);
-        urls.allowedHostList = hosts;
+        urls.config = config(base, hosts);
         urls.init();
         return urls;
+    }
+
+    /** The two settings PublicUrls reads; the others are not asked for. */
+    static UsersConfig config(String base, String hosts) {
+        return (UsersConfig) Proxy.newProxyInstance(UsersConfig.class.getClassLoader(), new Class<?>[] {UsersConfig.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "publicBaseUrl" -> Optional.ofNullable(base);
+                    case "allowedHosts" -> hosts;
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
     }
 
     @Test

@@ -1,6 +1,5 @@
-package org.acme.users.entity;
+package org.acme.users.chat;
 
-import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
@@ -14,7 +13,7 @@ import java.util.Objects;
 @Entity
 @Table(name = "chat_messages", schema = "users")
 @IdClass(ChatMessage.Key.class)
-public class ChatMessage extends PanacheEntityBase {
+public class ChatMessage {
 
     @Id
     public String room;

@@ -1,4 +1,4 @@
-package org.acme.users.websocket;
+package org.acme.users.chat;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
 

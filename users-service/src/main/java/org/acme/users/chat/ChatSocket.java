@@ -1,4 +1,4 @@
-package org.acme.users.websocket;
+package org.acme.users.chat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,13 +13,13 @@ import jakarta.websocket.server.PathParam;
 import jakarta.websocket.server.ServerEndpoint;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 import java.util.regex.Pattern;
 import org.acme.users.problem.DatabaseFailures;
-import org.acme.users.service.ChatFrame;
-import org.acme.users.service.ChatService;
 import org.acme.users.validation.PersonNameValidator;
 import org.acme.users.validation.StrictJson;
 import org.acme.users.validation.UnicodeText;
@@ -44,7 +44,7 @@ public class ChatSocket {
     private static final CloseReason.CloseCode NOT_UTF8 = CloseReason.CloseCodes.NOT_CONSISTENT;
 
     @Inject
-    ChatRelay relay;
+    ChatRooms rooms;
 
     @Inject
     ChatService chat;
@@ -77,12 +77,12 @@ public class ChatSocket {
             refuse(socket, 400, "Invalid request", invalid, CloseReason.CloseCodes.VIOLATED_POLICY);
             return;
         }
-        ChatSession session = relay.newSession(socket, room, user);
+        ChatSession session = rooms.newSession(socket, room, user);
         socket.getUserProperties().put(SESSION, session);
         try {
-            relay.open(session, after == null ? null : Long.valueOf(after));
+            rooms.join(session, after == null ? null : Long.valueOf(after));
         } catch (RuntimeException e) {
-            relay.close(session);
+            rooms.leave(session);
             socket.getUserProperties().remove(SESSION);
             if (!DatabaseFailures.unavailable(e)) {
                 LOG.error("chat: cannot open a socket", e);
@@ -91,7 +91,7 @@ public class ChatSocket {
                     CloseReason.CloseCodes.TRY_AGAIN_LATER);
             return;
         }
-        announce(ChatFrame.JOIN, session);
+        announce(new ChatFrame.Joined(session.room, session.user, now()), session);
     }
 
     /** Parts as they arrive: a message is bounded while it is received, not after it was buffered whole. */
@@ -158,9 +158,9 @@ public class ChatSocket {
     public void close(Session socket, CloseReason reason) {
         ChatSession session = (ChatSession) socket.getUserProperties().remove(SESSION);
         if (session != null) {
-            relay.close(session);
-            if (relay.running()) {
-                announce(ChatFrame.LEAVE, session);
+            rooms.leave(session);
+            if (rooms.open()) {
+                announce(new ChatFrame.Left(session.room, session.user, now()), session);
             }
         }
     }
@@ -170,7 +170,7 @@ public class ChatSocket {
         LOG.debugf("chat: socket error: %s", failure.toString());
     }
 
-    /** Stored and announced: the sender's acknowledgement is its own message coming back through the relay. */
+    /** Stored and announced: the sender's acknowledgement is its own message coming back through the listener. */
     private void post(ChatSession session, ChatInbound inbound) {
         try {
             chat.post(session.room, session.user, inbound.text(), inbound.key());
@@ -187,22 +187,26 @@ public class ChatSocket {
         }
     }
 
-    private void announce(String type, ChatSession session) {
+    private void announce(ChatFrame notice, ChatSession session) {
         try {
-            chat.announce(type, session.room, session.user);
+            chat.announce(notice);
         } catch (RuntimeException e) {
-            LOG.debugf("chat: no %s notice for %s (%s)", type, session.user, e.getMessage()); // a notice is not worth an error
+            LOG.debugf("chat: no %s notice for %s (%s)", notice.type(), session.user, e.getMessage()); // not worth an error
         }
     }
 
+    private static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MICROS); // PostgreSQL's precision, as stored messages have
+    }
+
     private void error(ChatSession session, int status, String title, String detail) {
-        session.send(chat.toJson(ChatFrame.error(status, title, detail)));
+        session.send(chat.toJson(new ChatFrame.Failure(status, title, detail)));
     }
 
     /** An error frame, then the close: the client learns why before the socket ends. */
     private void refuse(Session socket, int status, String title, String detail, CloseReason.CloseCode code) {
         try {
-            socket.getBasicRemote().sendText(chat.toJson(ChatFrame.error(status, title, detail)));
+            socket.getBasicRemote().sendText(chat.toJson(new ChatFrame.Failure(status, title, detail)));
             socket.close(new CloseReason(code, title));
         } catch (IOException e) {
             // gone already

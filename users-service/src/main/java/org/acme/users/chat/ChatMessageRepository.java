@@ -1,4 +1,4 @@
-package org.acme.users.repository;
+package org.acme.users.chat;
 
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
@@ -6,7 +6,6 @@ import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Optional;
-import org.acme.users.entity.ChatMessage;
 
 @ApplicationScoped
 public class ChatMessageRepository implements PanacheRepositoryBase<ChatMessage, ChatMessage.Key> {
@@ -46,7 +45,7 @@ public class ChatMessageRepository implements PanacheRepositoryBase<ChatMessage,
     }
 
     /** Sent to every listening instance when (and only if) the caller's transaction commits. */
-    public void notify(String channel, String payload) {
+    public void announce(String channel, String payload) {
         Panache.getEntityManager().createNativeQuery("SELECT pg_notify(:channel, :payload)")
                 .setParameter("channel", channel).setParameter("payload", payload).getSingleResult();
     }

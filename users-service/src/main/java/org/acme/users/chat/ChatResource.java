@@ -1,4 +1,4 @@
-package org.acme.users.resource;
+package org.acme.users.chat;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DefaultValue;
@@ -11,8 +11,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.acme.users.consistency.ReadYourWrites;
 import org.acme.users.problem.InvalidInputException;
-import org.acme.users.service.ChatFrame;
-import org.acme.users.service.ChatService;
+import org.acme.users.resource.QueryParams;
 
 /**
  * A room's history, oldest first, read like any other read (FreshReads): from the replica, or from the primary when
@@ -28,13 +27,13 @@ public class ChatResource {
 
     @GET
     @ReadYourWrites
-    public List<ChatFrame> history(@PathParam("room") String room, @QueryParam("after") @DefaultValue("0") String after,
+    public List<ChatFrame.Message> history(@PathParam("room") String room, @QueryParam("after") @DefaultValue("0") String after,
             @QueryParam("limit") @DefaultValue("100") String limit) {
         if (!ChatService.ROOM.matcher(room).matches()) {
             throw new InvalidInputException("room", "must be 1 to 64 letters, digits, '-' or '_'");
         }
         long afterId = QueryParams.longParam("after", after, 0, Long.MAX_VALUE);
         int size = QueryParams.intParam("limit", limit, 1, ChatService.MAX_PAGE);
-        return chat.history(room, afterId, size).stream().map(ChatFrame::of).toList();
+        return chat.history(room, afterId, size).stream().map(ChatFrame.Message::of).toList();
     }
 }

@@ -1,4 +1,4 @@
-package org.acme.users.websocket;
+package org.acme.users.chat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

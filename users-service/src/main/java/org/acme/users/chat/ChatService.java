@@ -1,4 +1,4 @@
-package org.acme.users.service;
+package org.acme.users.chat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,9 +14,8 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import org.acme.users.consistency.ConsistencyToken;
 import org.acme.users.consistency.FreshReads;
-import org.acme.users.entity.ChatMessage;
-import org.acme.users.repository.ChatMessageRepository;
 import org.acme.users.routing.PrimaryReads;
+import org.acme.users.service.ReadRetry;
 
 /**
  * Chat rooms on the primary: a message is stored and announced (NOTIFY) in one transaction, so every instance
@@ -67,14 +66,14 @@ public class ChatService {
         message.clientKey = clientKey;
         message.sentAt = Instant.now().truncatedTo(ChronoUnit.MICROS); // PostgreSQL's precision
         messages.persist(message);
-        messages.notify(CHANNEL, toJson(ChatFrame.of(message)));
+        messages.announce(CHANNEL, toJson(ChatFrame.Message.of(message)));
         return new Posted(message, false);
     }
 
     /** Join and leave notices are announced to the room's members everywhere, not stored. */
     @Transactional
-    public void announce(String type, String room, String user) {
-        messages.notify(CHANNEL, toJson(ChatFrame.notice(type, room, user, Instant.now().truncatedTo(ChronoUnit.MICROS))));
+    public void announce(ChatFrame notice) {
+        messages.announce(CHANNEL, toJson(notice));
     }
 
     /** History like any read: from the replica while it is fresh enough for the request's token and the bound. */

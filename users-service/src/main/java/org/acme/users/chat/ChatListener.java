@@ -1,0 +1,165 @@
+package org.acme.users.chat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.AgroalConnectionFactoryConfiguration;
+import io.agroal.api.security.SimplePassword;
+import io.quarkus.agroal.DataSource;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.acme.users.config.UsersConfig;
+import org.acme.users.routing.ReadWriteRouting;
+import org.jboss.logging.Logger;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * One connection per instance that LISTENs on {@value ChatService#CHANNEL} on the primary: every notification (a
+ * committed message or notice, in commit order) goes to {@link ChatRooms}. A connection of its own, held for the life
+ * of the instance, made with the write datasource's own settings (URL, writer role, timeouts): not a pooled one,
+ * which the pool would want back. Reconnects with a backoff; after each (re)connection the rooms catch up.
+ */
+@ApplicationScoped
+public class ChatListener {
+
+    private static final Logger LOG = Logger.getLogger(ChatListener.class);
+    /** How often the listener checks its connection with a query: a hung primary shows as a socket timeout. */
+    private static final long CHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    @Inject
+    @DataSource(ReadWriteRouting.WRITE)
+    AgroalDataSource write;
+
+    @Inject
+    ChatRooms rooms;
+
+    @Inject
+    ObjectMapper json;
+
+    @Inject
+    UsersConfig config;
+
+    private volatile boolean running;
+    private volatile boolean listening;
+    private Thread thread;
+
+    void start(@Observes StartupEvent event) {
+        if (config.migration().exitWhenDone()) {
+            return;
+        }
+        running = true;
+        thread = new Thread(this::listen, "chat-listener");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        running = false;
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+    /** Whether this instance hears the primary's notifications right now. */
+    public boolean listening() {
+        return listening;
+    }
+
+    private void listen() {
+        long backoffMillis = 250;
+        while (running) {
+            try (Connection connection = connect()) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute("LISTEN " + ChatService.CHANNEL);
+                }
+                listening = true;
+                backoffMillis = 250;
+                LOG.infof("chat: listening for %s on the primary", ChatService.CHANNEL);
+                rooms.catchUpEveryone();
+                PGConnection notifications = connection.unwrap(PGConnection.class);
+                long nextCheck = System.nanoTime() + CHECK_NANOS;
+                while (running) {
+                    PGNotification[] received = notifications.getNotifications(500);
+                    if (received != null && received.length > 0) {
+                        // notifications arrive after their commits: the position now is a token for all of them
+                        String token = walPosition(connection);
+                        for (PGNotification notification : received) {
+                            relay(notification.getParameter(), token);
+                        }
+                    }
+                    if (System.nanoTime() - nextCheck > 0) {
+                        try (Statement statement = connection.createStatement()) {
+                            statement.execute("SELECT 1");
+                        }
+                        nextCheck = System.nanoTime() + CHECK_NANOS;
+                    }
+                }
+            } catch (SQLException | RuntimeException e) {
+                if (listening) {
+                    LOG.warnf("chat: lost the primary (%s); listening again as soon as it answers", e.getMessage());
+                }
+                listening = false;
+                if (running) {
+                    sleep(backoffMillis);
+                    backoffMillis = Math.min(backoffMillis * 2, 2000);
+                }
+            }
+        }
+        listening = false;
+    }
+
+    /** The write datasource's URL, role and JDBC properties (connect and socket timeouts): one place for them. */
+    private Connection connect() throws SQLException {
+        AgroalConnectionFactoryConfiguration factory = write.getConfiguration().connectionPoolConfiguration()
+                .connectionFactoryConfiguration();
+        Properties properties = new Properties();
+        properties.putAll(factory.jdbcProperties());
+        if (factory.principal() != null) {
+            properties.setProperty("user", factory.principal().getName());
+        }
+        for (Object credential : factory.credentials()) {
+            if (credential instanceof SimplePassword password) {
+                properties.setProperty("password", password.getWord());
+            }
+        }
+        properties.setProperty("ApplicationName", config.instanceName() + "-chat");
+        return DriverManager.getConnection(factory.jdbcUrl(), properties);
+    }
+
+    private void relay(String payload, String token) {
+        ChatFrame frame;
+        try {
+            frame = json.readValue(payload, ChatFrame.class);
+        } catch (Exception e) {
+            LOG.warnf("chat: ignoring a notification that is not a frame (%d characters)", payload.length());
+            return;
+        }
+        rooms.relay(frame, token);
+    }
+
+    private static String walPosition(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package org.acme.users.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Every setting of the service's own (prefix {@code users}); application.properties maps each to its environment
+ * variable (USERS_*), and docs/operations.md lists them.
+ */
+@ConfigMapping(prefix = "users")
+public interface UsersConfig {
+
+    /** Name in /host, /db and the X-Served-By header. */
+    String instanceName();
+
+    /** Absolute URLs (Location) start with this when set; otherwise with the request's host, if allowed. */
+    Optional<String> publicBaseUrl();
+
+    /** Host names (and host:port) a request may name for its absolute URLs, separated by blanks or commas. */
+    @WithDefault("localhost 127.0.0.1")
+    String allowedHosts();
+
+    /** The subscription on the replica and the publication on the primary (postgres/sql). */
+    @WithDefault("users_sub")
+    String subscription();
+
+    @WithDefault("users_pub")
+    String publication();
+
+    Limits limits();
+
+    Read read();
+
+    Chat chat();
+
+    Migration migration();
+
+    interface Limits {
+        /** Request bodies, in bytes. */
+        @WithDefault("65536")
+        long maxBodySize();
+    }
+
+    /** How fresh reads from the logical replica must be (docs/architecture.md, "Read consistency"). */
+    interface Read {
+        /** A replica whose data is older than this serves no reads while the primary can serve them. */
+        @WithDefault("1s")
+        Duration maxStaleness();
+
+        /** How long a read with a token waits for the replica to reach it before it reads from the primary. */
+        @WithDefault("50ms")
+        Duration tokenWait();
+
+        /** How often each instance writes its heartbeat on the primary and reads it back on the replica. */
+        @WithDefault("200ms")
+        Duration heartbeatInterval();
+
+        /** Max-Age of the token cookie. */
+        @WithDefault("300s")
+        Duration tokenMaxAge();
+    }
+
+    interface Chat {
+        /** Idle sockets are pinged this often (under nginx's read timeout for /chat/). */
+        @WithDefault("30s")
+        Duration pingInterval();
+
+        /** Frames queued for one client; a client this far behind is closed and catches up when it reconnects. */
+        @WithDefault("10000")
+        int outboxLimit();
+    }
+
+    interface Migration {
+        /** Only the instance started with USERS_MIGRATE=true migrates. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** The one-shot migrator: exit (0) once the migrations are applied. */
+        @WithDefault("false")
+        boolean exitWhenDone();
+    }
+}
