@@ -16,6 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,6 +66,8 @@ class EdgeIT {
             + "|| (SELECT count(*) FROM users.idempotency_key) || ' keys'";
 
     static LocalTopology balance;
+    /** port -> an open connection to that node (closed with the topology) */
+    static final Map<Integer, Connection> CONNECTIONS = new java.util.HashMap<>();
 
     @BeforeAll
     static void up() {
@@ -71,6 +78,13 @@ class EdgeIT {
 
     @AfterAll
     static void down() {
+        for (Connection connection : CONNECTIONS.values()) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // the node is gone already
+            }
+        }
         if (balance != null) {
             balance.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-edge"));
         }
@@ -359,18 +373,20 @@ class EdgeIT {
         return pids;
     }
 
-    /** SQL on a database node as its superuser, over TCP with the runner's secret: one psql, not a ./balance run per query. */
+    /** SQL on a database node as its superuser, over TCP with the runner's secret, on a connection kept per node. */
     private static String query(int port, String sql) throws Exception {
-        String password = System.getenv("PG_SUPERUSER_PASSWORD") != null ? System.getenv("PG_SUPERUSER_PASSWORD")
-                : Files.readAllLines(HOME.resolve("secrets.env")).stream()
-                        .filter(l -> l.startsWith("PG_SUPERUSER_PASSWORD=")).findFirst().orElseThrow().split("=", 2)[1];
-        ProcessBuilder psql = new ProcessBuilder("psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", String.valueOf(port),
-                "-U", "postgres", "-d", "users", "-c", sql).redirectErrorStream(true);
-        psql.environment().put("PGPASSWORD", password);
-        Process process = psql.start();
-        String out = new String(process.getInputStream().readAllBytes()).strip();
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0, "psql: " + out);
-        return out;
+        Connection connection = CONNECTIONS.get(port);
+        if (connection == null || connection.isClosed()) {
+            String password = System.getenv("PG_SUPERUSER_PASSWORD") != null ? System.getenv("PG_SUPERUSER_PASSWORD")
+                    : Files.readAllLines(HOME.resolve("secrets.env")).stream()
+                            .filter(l -> l.startsWith("PG_SUPERUSER_PASSWORD=")).findFirst().orElseThrow().split("=", 2)[1];
+            connection = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/users", "postgres", password);
+            CONNECTIONS.put(port, connection);
+        }
+        try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     private static String command(String... args) throws Exception {
