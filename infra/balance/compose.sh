@@ -52,22 +52,21 @@ stop_our_dockerd() {
   log "dockerd stopped"
 }
 
-ensure_base_image() {
-  docker image inspect debian:bookworm-slim >/dev/null 2>&1 && return 0
-  local rootfs
+ensure_base_image() { # ensure_base_image SUITE: debian:SUITE-slim (bookworm: every image; trixie: the JVM's runtime)
+  local suite=$1 rootfs
+  docker image inspect "debian:$suite-slim" >/dev/null 2>&1 && return 0
   rootfs=$(mktemp -d)
-  log "making debian:bookworm-slim with debootstrap (no registry needed)"
-  debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$logs_dir/debootstrap.log" 2>&1 \
-    || die "debootstrap failed (see $logs_dir/debootstrap.log)"
-  cat > "$rootfs/etc/apt/sources.list" <<'EOF'
-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
-EOF
-  # slim, as the official image: no package lists, caches, documentation or translations
+  [ -n "$rootfs" ] && [ -d "$rootfs" ] || die "no temporary directory"
+  log "making debian:$suite-slim with debootstrap (no registry needed)"
+  debootstrap --variant=minbase "$suite" "$rootfs" http://deb.debian.org/debian >"$logs_dir/debootstrap-$suite.log" 2>&1 \
+    || die "debootstrap failed (see $logs_dir/debootstrap-$suite.log)"
+  # one list of sources (a newer debootstrap also writes the deb822 form)
+  rm -f "$rootfs/etc/apt/sources.list.d/debian.sources"
+  printf 'deb http://deb.debian.org/debian %s main\ndeb http://deb.debian.org/debian %s-updates main\ndeb http://deb.debian.org/debian-security %s-security main\n' \
+    "$suite" "$suite" "$suite" > "$rootfs/etc/apt/sources.list"
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/usr/share/doc/* \
          "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*
-  tar -C "$rootfs" -c . | docker import - debian:bookworm-slim >/dev/null
+  tar -C "$rootfs" -c . | docker import - "debian:$suite-slim" >/dev/null
   rm -rf "$rootfs"
 }
 
@@ -77,7 +76,8 @@ nginx_healthy() { [ "$(container_health nginx)" = healthy ]; }
 compose_up() { # compose_up [DATA_ROOT]
   mkdir -p "$logs_dir"
   ensure_docker "${1:-}"
-  ensure_base_image
+  ensure_base_image bookworm
+  ensure_base_image trixie
   if [ -z "${EXTRA_CA_CERTS:-}" ] && ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
     EXTRA_CA_CERTS=$(cat /usr/local/share/ca-certificates/*.crt)
     export EXTRA_CA_CERTS
@@ -111,7 +111,7 @@ compose_test() {
   compose down -v --remove-orphans >/dev/null 2>&1 || true
   compose_up "$compose_data_root"
   log "compose stack up in $((SECONDS - started)) s; images:"
-  docker images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'balance/|debian:bookworm-slim' >&2
+  docker images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'balance/|debian:(bookworm|trixie)-slim' >&2
   classes=$(load_classes)
   log "Postman collection against the compose stack"
   "$root/postman/run.sh" "http://127.0.0.1:$BALANCE_HTTP_PORT" || failed=$((failed + 1))

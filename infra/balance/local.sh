@@ -216,19 +216,79 @@ start_instance() {
   # shellcheck disable=SC2046 # the env lists are word lists by construction (no spaces in values)
   (cd "$app_dir" && spawn "$node" env $(service_env) "${extra[@]}" USERS_INSTANCE_NAME="$node" \
     USERS_HTTP_PORT="$(instance_port "$node")" USERS_MANAGEMENT_PORT="$(management_port "$node")" \
-    java $java_opts $(cds_opts) -jar quarkus-run.jar)
+    "$(instance_java)" $java_opts $(cds_opts) -jar quarkus-run.jar)
 }
 instance_ready() { http_ok "http://127.0.0.1:$(management_port "$1")/q/health/ready"; }
-# The application's class data archive (./mvnw package builds it): a faster start when present. It names the jar
-# relatively, so the service runs from its own directory.
-cds_opts() { [ ! -f "$app_dir/app-cds.jsa" ] || echo "-XX:SharedArchiveFile=app-cds.jsa"; }
+
+# ---- the JVM of the instances -----------------------------------------------------------------------
+# A JDK 25 or newer when one is installed (found under /usr/lib/jvm, not on PATH), with an AOT cache this runner
+# trains on the running topology; otherwise the default java (Debian 12: 17) with the AppCDS archive that
+# ./mvnw package builds. The service is Java 17 bytecode either way.
+#   BALANCE_JDK [auto]  17 | 25 | auto      BALANCE_JAVA  the java to use, whatever it is
+java_major() { "$1" -version 2>&1 | sed -nE '1s/.* version "([0-9]+)[.+"-].*/\1/p'; }
+newest_java() { # newest_java MIN_MAJOR: the newest java under /usr/lib/jvm of that major or newer
+  local candidate major best="" best_major=0
+  for candidate in /usr/lib/jvm/*/bin/java; do
+    [ -x "$candidate" ] || continue
+    major=$(java_major "$candidate")
+    if [ "${major:-0}" -ge "$1" ] && [ "$major" -gt "$best_major" ]; then best=$candidate; best_major=$major; fi
+  done
+  [ -n "$best" ] && echo "$best"
+}
+instance_java() {
+  if [ -z "${instance_java_path:-}" ]; then
+    if [ -n "${BALANCE_JAVA:-}" ]; then instance_java_path=$BALANCE_JAVA
+    else
+      case "${BALANCE_JDK:-auto}" in
+        17) instance_java_path=$(command -v java) ;;
+        25) instance_java_path=$(newest_java 25) || die "BALANCE_JDK=25: no JDK 25 or newer under /usr/lib/jvm" ;;
+        auto) instance_java_path=$(newest_java 25 || command -v java) ;;
+        *) die "BALANCE_JDK is 17, 25 or auto" ;;
+      esac
+    fi
+  fi
+  echo "$instance_java_path"
+}
+# The cache of the instances' JVM, when it has one: the AOT cache of its major version (JDK 25+, trained by
+# train_aot_cache), or the AppCDS archive (JDK 17). Both name the jar relatively: the service runs from its directory.
+aot_cache() { echo "app-jdk$(java_major "$(instance_java)").aot"; }
+cds_opts() {
+  if [ "$(java_major "$(instance_java)")" -ge 25 ]; then
+    [ ! -f "$app_dir/$(aot_cache)" ] || echo "-XX:AOTCache=$(aot_cache)"
+  else
+    [ ! -f "$app_dir/app-cds.jsa" ] || echo "-XX:SharedArchiveFile=app-cds.jsa"
+  fi
+}
+# The AOT cache of a JDK 25+, made once per build: a training instance on the running topology serves a workload like
+# the API's real one (reads by id and pages, creates, updates, deletes, errors, /db), then stops, and the JVM writes
+# what it loaded, linked and profiled. Needs the databases, HAProxy and the migrated schema.
+train_aot_cache() {
+  local java cache port mgmt pid base i
+  java=$(instance_java); cache=$(aot_cache)
+  [ "$(java_major "$java")" -ge 25 ] || return 0
+  [ -f "$app_dir/$cache" ] && [ "$app_dir/$cache" -nt "$jar" ] && return 0
+  port=$((8095 + offset)); mgmt=$((9095 + offset)); base=http://127.0.0.1:$port
+  log "training the AOT cache of $($java -version 2>&1 | head -1) (once per build)"
+  rm -f "$app_dir/$cache"
+  # shellcheck disable=SC2046
+  (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
+    USERS_MANAGEMENT_PORT="$mgmt" setsid "$java" $java_opts -XX:AOTCacheOutput="$cache" -jar quarkus-run.jar \
+    </dev/null >>"$logs_dir/aot-training.log" 2>&1) &
+  pid=$!
+  wait_for 120 "the training instance" http_ok "http://127.0.0.1:$mgmt/q/health/ready"
+  "$root/infra/balance/aot-workload.sh" "$base" "http://127.0.0.1:$mgmt"
+  kill -TERM "$pid" 2>/dev/null
+  # the JVM assembles the cache as it exits: give it the time it takes
+  for i in $(seq 1 600); do alive "$pid" || break; sleep 0.1; done
+  [ -f "$app_dir/$cache" ] && log "AOT cache written: $app_dir/$cache" || log "no AOT cache written (see $logs_dir/aot-training.log); instances start without"
+}
 
 migrate() { # the single migrator: a one-shot run of the service that applies migrations and exits
   log "migrating (replica schema, primary schema + data, REFRESH PUBLICATION)"
   mkdir -p "$logs_dir"
   # shellcheck disable=SC2046
   (cd "$app_dir" && env $(service_env) $(migrator_env) USERS_MIGRATE_ONLY=true USERS_INSTANCE_NAME=migrator \
-    USERS_HTTP_PORT=0 java $java_opts $(cds_opts) -jar quarkus-run.jar </dev/null >>"$logs_dir/migrator.log" 2>&1) \
+    USERS_HTTP_PORT=0 "$(instance_java)" $java_opts $(cds_opts) -jar quarkus-run.jar </dev/null >>"$logs_dir/migrator.log" 2>&1) \
     || die "migrator failed (./balance logs migrator)"
 }
 
@@ -307,6 +367,8 @@ up() {
   wait_for 15 "HAProxy's view of both database nodes" haproxy_sees_up
   [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] || [ -f "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")" ] || {
     migrate; rm -f "$BALANCE_HOME"/.migrated-*; touch "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")"; }
+  # (instances that migrate themselves find no schema yet: no training then)
+  [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] || train_aot_cache
   # the instances start together (the JVMs warm up in parallel), then each must become ready
   for node in $(nodes); do
     case "$node" in users-backend-*) [ "$(state_of "$node")" = down ] && { start_instance "$node"; started+=("$node"); } ;; esac

@@ -189,6 +189,14 @@ public final class ChatClient implements AutoCloseable {
         return messages.stream().map(m -> m.get("id").asLong()).toList();
     }
 
+    /**
+     * FRAMES without their consistency tokens: each delivery's token is its own (the position the relaying instance
+     * read after the notification, or the catch-up's), so two members compare the messages, not the tokens.
+     */
+    public static List<JsonNode> withoutTokens(List<JsonNode> frames) {
+        return frames.stream().map(f -> (JsonNode) ((ObjectNode) f.deepCopy()).without("token")).toList();
+    }
+
     @Override
     public void close() {
         if (socket != null && !closed.isDone()) {
