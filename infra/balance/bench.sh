@@ -1,418 +1,533 @@
-# ./balance bench (sourced by ./balance after local.sh, whose functions and ports it uses): what the read/write
-# split and each hop cost, measured side by side in one sitting on this machine, written to docs/benchmarks.md
-# with charts. Numbers in that file come from the run, never by hand. Not a test: nothing here passes or fails
-# except the run itself.
+# ./balance bench (sourced by ./balance after local.sh, whose functions and ports it uses): what the service, each hop
+# and the read/write split cost, JDK 17 beside JDK 25, measured in one sitting on this machine. Bash runs the processes
+# and the loads and writes what it measured to two files in $BALANCE_HOME/bench; the report (medians, ratios, tables,
+# target verdicts) is computed from those files by org.acme.balance.bench.BenchReport (topology-tests), which writes
+# docs/benchmarks.md; gnuplot draws the charts from the tables it writes beside it. Not a test: nothing here passes or
+# fails except the run itself.
 #
-# Protocol (docs/benchmarks.md says it too): fixed runs of BENCH_SECONDS at BENCH_CONNECTIONS; a path's steady figure is
-# the last of runs repeated until two in a row differ by under 5% (at most BENCH_MAX_RUNS); the cold figure is
-# the first run after the instances started. Ratios are against pgbench -S -M prepared on the replica, at the
-# same concurrency, in the same sitting.
+# The read workload is GET /users/{id} with an id drawn at random for every request among BENCH_USERS users that the
+# bench inserts on the primary (SQL, as the superuser) and waits for on the replica. The database's ceiling is pgbench
+# on the replica at the same concurrency: the same query (bench/user-by-id.sql, -M prepared), and pgbench -S.
 #
-# Settings: BENCH_SECONDS [15]  BENCH_CONNECTIONS [32]  BENCH_MAX_RUNS [8]  BENCH_WARMUP_RUNS [8]  BENCH_OUT [docs]
+# Protocol (docs/benchmarks.md says it too): wrk runs of BENCH_SECONDS at BENCH_CONNECTIONS; a path's steady figure is
+# the last of runs repeated until two in a row differ by under 5% (at most BENCH_MAX_RUNS). For each JDK: three fresh
+# starts with the cache (AppCDS on 17, the AOT cache on 25) and three without, to the first 200; a fresh instance's
+# memory after one run of load (RSS and native memory tracking); then nginx's serving instances restarted on it: the
+# first BENCH_COLD_SECONDS of load (cold), BENCH_WARMUP_RUNS warm-up runs, the steady figure, their RSS. The other
+# paths run on the last JDK measured, which is the runner's own choice (BALANCE_JDK).
+#
+# Settings: BENCH_SECONDS [15]  BENCH_CONNECTIONS [32]  BENCH_MAX_RUNS [8]  BENCH_WARMUP_RUNS [8]
+#           BENCH_COLD_SECONDS [15]  BENCH_USERS [10000]  BENCH_JDKS ["17 25"]  BENCH_PAIR_WARMUP_RUNS [4]
+#           BENCH_NGINX_RATE_LIMIT [1000000r/s] (nginx's limit per client address while the bench runs: all the load
+#           comes from one address)  BENCH_OUT [docs]
+#
+# Files in $BALANCE_HOME/bench (the report reads only these):
+#   runs.tsv     one line per load run: path jdk run rate duration_ms requests errors p50_ms p99_ms p99.9_ms
+#                replica_reads primary_reads busy_ticks generator_cpu_ms  (busy_ticks: the whole machine's busy CPU
+#                during the run, in clock ticks; generator_cpu_ms: the load generator's own CPU)
+#   results.tsv  one line per other measurement: key, then value(s) (startup times, RSS, lag samples, settings, ...)
+#   nmt-*.txt, failover-*.txt: native memory tracking summaries and the demos' output, named in results.tsv
+
+# ---- Tuning, before and after ----------------------------------------------------------------------------------------
+# One line per change, "label | before | after". Before and after are settings of nginx's serving instances, separated
+# by spaces: NAME=value (their environment, e.g. USERS_READ_MAX_LIFETIME=15S) and -X... (JVM options added to the
+# runner's); empty means the settings as they are. Each distinct side is measured once, the same way (restart on the
+# runner's JDK with native memory tracking, BENCH_PAIR_WARMUP_RUNS warm-up runs, one full-speed run and three at half
+# of the peak through nginx, RSS and NMT of each instance), and docs/benchmarks.md shows every line as a row of
+# "Tuning, before and after". Add a line here for a change you measure.
+bench_pairs=(
+  "pooled read connections live 5 minutes instead of 15 s | USERS_READ_MAX_LIFETIME=15S | "
+)
 
 bench_seconds=${BENCH_SECONDS:-15}
 bench_connections=${BENCH_CONNECTIONS:-32}
 bench_max_runs=${BENCH_MAX_RUNS:-8}
 bench_warmup_runs=${BENCH_WARMUP_RUNS:-8}
+bench_cold_seconds=${BENCH_COLD_SECONDS:-15}
+bench_users=${BENCH_USERS:-10000}
+bench_jdks=${BENCH_JDKS:-17 25}
+bench_pair_warmup_runs=${BENCH_PAIR_WARMUP_RUNS:-4}
+bench_nginx_rate_limit=${BENCH_NGINX_RATE_LIMIT:-1000000r/s}
 bench_out=${BENCH_OUT:-$root/docs}
+bench_work=$BALANCE_HOME/bench
 bench_lua=$root/infra/balance/bench/wrk-report.lua
-bench_direct_port=$((8090 + offset))    # an instance whose read datasource skips HAProxy
-bench_startup_port=$((8091 + offset))   # fresh instances, timed from exec to the first 200
-bench_direct_management=$((9090 + offset))   # their management interfaces (health)
-bench_startup_management=$((9091 + offset))
-ticks_per_second=$(getconf CLK_TCK)
-# the JVM options before this benchmark's tuning, measured beside the current ones
-bench_baseline_opts="-XX:+UseSerialGC -Xms32m -Xmx128m"
+bench_same_query=$root/infra/balance/bench/user-by-id.sql
+bench_direct_port=$((8090 + offset))       # an instance whose read datasource skips HAProxy
+bench_direct_management=$((9090 + offset))
+bench_fresh_port=$((8091 + offset))        # fresh instances: start to the first 200, memory after load
+bench_fresh_management=$((9091 + offset))
 
 bench_deps() {
   command -v wrk >/dev/null 2>&1 || { log "installing wrk"; sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 }
 
-busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# ---- recording ---------------------------------------------------------------------------------------------------------
+record() { # record KEY VALUE...: one line of results.tsv
+  local IFS=$'\t'
+  printf '%s\n' "$*" >> "$bench_work/results.tsv"
+}
+record_run() { # record_run PATH JDK RUN ROW: one line of runs.tsv (ROW: what a *_run printed), and one of the log
+  local rate duration requests errors p50 p99 rest
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$bench_work/runs.tsv"
+  IFS=$'\t' read -r rate duration requests errors p50 p99 rest <<<"$4"
+  log "$1${2:+ (JDK $2)} run $3: $((requests * 1000 / duration)) req/s, p50 $p50 ms, p99 $p99 ms, $errors errors"
+}
+row_rps() { # row_rps ROW: the requests/s of a run, whole
+  local rate duration requests rest
+  IFS=$'\t' read -r rate duration requests rest <<<"$1"
+  echo $((requests * 1000 / duration))
+}
 
-# The CPU the machine spent while COMMAND ran, minus COMMAND's own (the load generator's): "seconds" on stdout's
-# last line, COMMAND's output before it.
-with_cpu() {
-  local before after
+# ---- loads -------------------------------------------------------------------------------------------------------------
+busy_ticks() { # the whole machine's busy CPU time since boot, in clock ticks (/proc/stat: user nice system irq softirq steal)
+  local cpu user nice system idle iowait irq softirq steal rest
+  read -r cpu user nice system idle iowait irq softirq steal rest < /proc/stat
+  echo $((user + nice + system + irq + softirq + steal))
+}
+ms_of_times() { # ms_of_times "U.UUU S.SSS" (bash's time, TIMEFORMAT='%3U %3S'): user + system, in ms
+  local user=${1% *} system=${1#* }
+  echo $((10#${user/./} + 10#${system/./}))
+}
+
+# wrk_run SECONDS URL [NAME=VALUE...]: one run of wrk with the bench's Lua script; the NAME=VALUE are the script's
+# settings (BENCH_IDS, BENCH_METHOD, BENCH_RATE, BENCH_TOKEN: see bench/wrk-report.lua). Prints the run's row:
+# rate duration_ms requests errors p50 p99 p99.9 replica_reads primary_reads busy_ticks generator_cpu_ms
+wrk_run() {
+  local seconds=$1 url=$2; shift 2
+  local out before line TIMEFORMAT='%3U %3S'
+  out=$(mktemp -d)
   before=$(busy_ticks)
-  { "$@"; times; } | awk -v tck="$ticks_per_second" -v before="$before" -v after_file=/proc/stat '
-    # the second line of `times` is the children: the load generator
-    /^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$/ { n++; if (n == 2) { split($1, u, /[ms]/); split($2, s, /[ms]/);
-      own = u[1] * 60 + u[2] + s[1] * 60 + s[2] } ; next }
-    { print }
-    END { while ((getline line < after_file) > 0) if (line ~ /^cpu /) { split(line, f, " ");
-            busy = f[2] + f[3] + f[4] + f[7] + f[8] + f[9]; break }
-          printf "CPU %.3f\n", (busy - before) / tck - own }'
+  { time env BENCH_CONNECTIONS="$bench_connections" "$@" wrk -t2 -c"$bench_connections" -d"${seconds}s" \
+      --timeout 5s -s "$bench_lua" "$url" >"$out/wrk" 2>&1; } 2>"$out/time" || { cat "$out/wrk" >&2; rm -rf "$out"; return 1; }
+  line=$(grep $'^BENCH\t' "$out/wrk") || { cat "$out/wrk" >&2; rm -rf "$out"; return 1; }
+  printf '%s\t%s\t%s\n' "${line#BENCH$'\t'}" "$(( $(busy_ticks) - before ))" "$(ms_of_times "$(cat "$out/time")")"
+  rm -rf "$out"
 }
 
-# wrk_once URL [METHOD] [RATE] -> "rps requests errors p50 p99 p99.9 cpu_ms_per_request"
-#   (METHOD RYW adds "reads_on_replica reads_on_primary"; BENCH_TOKEN, when set, goes with every GET)
-wrk_once() {
-  local url=$1 method=${2:-GET} rate=${3:-0}
-  BENCH_METHOD=$method BENCH_RATE=$rate BENCH_CONNECTIONS=$bench_connections BENCH_TOKEN=${BENCH_TOKEN:-} \
-    with_cpu wrk -t2 -c"$bench_connections" -d"${bench_seconds}s" --timeout 5s -s "$bench_lua" "$url" \
-  | awk '/^BENCH / { req = $2; secs = $3; err = $4; p50 = $5; p99 = $6; p999 = $7 }
-         /^ROUTES / { routes = sprintf(" %d %d", $2, $3) }
-         /^CPU / { cpu = $2 }
-         END { if (!req) exit 1; printf "%.0f %d %d %.2f %.2f %.2f %.3f%s\n", req / secs, req, err, p50, p99, p999,
-               1000 * cpu / req, routes }'
+# pgbench_run CLASSES SECONDS DATABASE PGBENCH_ARGS...: one pgbench run on the replica, as the superuser over TCP, at
+# the bench's concurrency (2 threads), with a per-transaction log. Prints the same row as wrk_run: the report's
+# program reads pgbench's output and log for it.
+pgbench_run() {
+  local classes=$1 seconds=$2 database=$3; shift 3
+  local dir before figures TIMEFORMAT='%3U %3S'
+  dir=$(mktemp -d)
+  before=$(busy_ticks)
+  { time (cd "$dir" && PGPASSWORD=$PG_SUPERUSER_PASSWORD pgbench -h 127.0.0.1 -p "$replica_port" -U postgres \
+      -c "$bench_connections" -j 2 -T "$seconds" -l --log-prefix=tx "$@" "$database" >"$dir/output" 2>&1); } \
+    2>"$dir/time" || { cat "$dir/output" >&2; rm -rf "$dir"; return 1; }
+  local busy=$(( $(busy_ticks) - before ))
+  figures=$(java -cp "$classes" org.acme.balance.bench.BenchReport pgbench "$dir/output" "$dir") \
+    || { rm -rf "$dir"; return 1; }
+  printf '%s\t%s\t%s\n' "$figures" "$busy" "$(ms_of_times "$(cat "$dir/time")")"
+  rm -rf "$dir"
 }
 
-# lag_during COMMAND...: runs COMMAND while sampling the replica's lag as users-backend-1 measures it (GET /db,
-# every 200 ms); COMMAND's output, then "LAG p50_ms max_ms samples" on the last line
-lag_during() {
-  local samples parent=$BASHPID status=0; samples=$(mktemp)
-  # its output goes to the file only (a command substitution waits for every writer of its pipe), and it ends with us
-  ( while kill -0 "$parent" 2>/dev/null; do curl -fsS --max-time 1 "http://127.0.0.1:$(instance_port users-backend-1)/db" 2>/dev/null \
-      | grep -o '"lagSeconds":[0-9.E-]*' | cut -d: -f2 >> "$samples"; sleep 0.2; done ) >/dev/null 2>&1 &
-  local sampler=$!
-  "$@" || status=$?
-  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
-  [ "$status" = 0 ] || { rm -f "$samples"; return "$status"; }
-  sort -g "$samples" | awk '{ a[NR] = $1 * 1000 } END { if (NR) printf "LAG %.0f %.0f %d\n", a[int((NR + 1) / 2)], a[NR], NR;
-    else print "LAG - - 0" }'
-  rm -f "$samples"
+# measure PATH JDK COUNT COMMAND...: COUNT runs of COMMAND (a *_run), each recorded under PATH (JDK: "" when none)
+measure() {
+  local path=$1 jdk=$2 count=$3; shift 3
+  local run row
+  for run in $(seq 1 "$count"); do
+    row=$("$@") || die "bench: $path, run $run failed"
+    record_run "$path" "$jdk" "$run" "$row"
+  done
 }
 
-# pgbench_once -> the same fields, for pgbench -S -M prepared on the replica (latencies from its per-transaction log)
-pgbench_once() {
-  local logdir
-  logdir=$(mktemp -d)
-  (cd "$logdir" && PGPASSWORD=$PG_SUPERUSER_PASSWORD with_cpu pgbench -h 127.0.0.1 -p "$replica_port" -U postgres \
-      -S -M prepared -c "$bench_connections" -j 2 -T "$bench_seconds" -l --log-prefix=tx bench 2>/dev/null) \
-    | awk '/^number of transactions actually processed/ { split($0, a, ": "); split(a[2], b, "/"); req = b[1] }
-           /^tps = / { tps = $3 } /^CPU / { cpu = $2 } END { printf "%.0f %d 0 CPU=%.6f\n", tps, req, cpu / req * 1000 }' \
-    > "$logdir/summary"
-  # per transaction: client id, transaction no, latency in microseconds, ...
-  cat "$logdir"/tx.* | awk '{ print $3 / 1000 }' | sort -n > "$logdir/latencies"
-  local n p50 p99 p999
-  n=$(wc -l < "$logdir/latencies")
-  p50=$(sed -n "$(( (n * 50 + 99) / 100 ))p" "$logdir/latencies")
-  p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$logdir/latencies")
-  p999=$(sed -n "$(( (n * 999 + 999) / 1000 ))p" "$logdir/latencies")
-  awk -v p50="$p50" -v p99="$p99" -v p999="$p999" '{ sub(/CPU=/, "", $4); printf "%s %s %s %.2f %.2f %.2f %.3f\n", $1, $2, $3, p50, p99, p999, $4 }' "$logdir/summary"
-  rm -rf "$logdir"
-}
-
-# steady NAME COMMAND... : runs COMMAND (a *_once) until two results in a row differ by under 5%; prints every
-# run to the log and to $bench_work/runs.tsv, the steady (last) one on stdout
+# steady PATH JDK COMMAND...: runs COMMAND until two runs in a row differ by under 5% in requests/s (at most
+# BENCH_MAX_RUNS), each recorded; prints the requests/s of the last
 steady() {
-  local name=$1; shift
-  local run line previous=0 rps
+  local path=$1 jdk=$2; shift 2
+  local run row rps previous=0
   for run in $(seq 1 "$bench_max_runs"); do
-    line=$("$@") || die "bench: $name run $run failed"
-    rps=${line%% *}
-    printf '%s\t%s\t%s\n' "$name" "$run" "$line" >> "$bench_work/runs.tsv"
-    log "$name run $run: $(fields "$line")"
-    if [ "$previous" != 0 ] && awk -v a="$previous" -v b="$rps" 'BEGIN { d = (a - b) / a; exit !(d < 0.05 && d > -0.05) }'; then
+    row=$("$@") || die "bench: $path, run $run failed"
+    record_run "$path" "$jdk" "$run" "$row"
+    rps=$(row_rps "$row")
+    if [ "$previous" -gt 0 ] && [ $(( (rps - previous) * 100 )) -lt $((5 * previous)) ] \
+       && [ $(( (previous - rps) * 100 )) -lt $((5 * previous)) ]; then
       break
     fi
     previous=$rps
   done
-  echo "$line"
+  echo "$rps"
 }
 
-fields() { awk '{ printf "%s req/s, %s requests, %s errors, p50 %s ms, p99 %s ms, p99.9 %s ms, %s ms CPU/request", $1, $2, $3, $4, $5, $6, $7 }' <<<"$1"; }
+# lag_during URL FILE COMMAND...: runs COMMAND while sampling the replica's lag every 200 ms as an instance measures it
+# (GET URL, /db: lagSeconds); the samples (seconds) go to FILE, one a line. COMMAND's output and status are its own.
+lag_during() {
+  local url=$1 file=$2; shift 2
+  local parent=$BASHPID sampler status=0
+  # its output goes to the file only (a command substitution waits for every writer of its pipe), and it ends with us
+  ( while kill -0 "$parent" 2>/dev/null; do
+      curl -fsS --max-time 1 "$url" 2>/dev/null | grep -o '"lagSeconds":[0-9.E-]*' | cut -d: -f2 >> "$file"
+      sleep 0.2
+    done ) >/dev/null 2>&1 &
+  sampler=$!
+  "$@" || status=$?
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  return "$status"
+}
 
-# startup_ms [JAVA OPTIONS...]: a fresh instance, from exec to its first 200 on GET /users/1, in ms
+# ---- instances ---------------------------------------------------------------------------------------------------------
+serving_nodes() { # the instances nginx sends requests to (the last one is its backup)
+  local i
+  for i in $(seq 1 $((instances - 1))); do echo "users-backend-$i"; done
+}
+
+# jdk_java 17|25: the java the runner picks with BALANCE_JDK set so, resolved; fails when there is none
+jdk_java() {
+  local java
+  java=$( (instance_java_path=""; BALANCE_JAVA=""; BALANCE_JDK=$1; instance_java) 2>/dev/null) && [ -n "$java" ] || return 1
+  readlink -f "$(command -v "$java")"
+}
+runner_java() { # the java the runner itself picks (BALANCE_JAVA, BALANCE_JDK), resolved
+  readlink -f "$(command -v "$( (instance_java_path=""; instance_java) )")"
+}
+cache_opts() { # cache_opts JAVA: the runner's cache option for instances on JAVA (AOT cache on 25+, AppCDS on 17)
+  (instance_java_path=""; BALANCE_JAVA=$1; cds_opts)
+}
+jcmd_of() { # jcmd_of JAVA: the jcmd of the same JDK
+  echo "$(dirname "$1")/jcmd"
+}
+rss_kib() { # rss_kib PID: resident set size in KiB
+  local key value rest
+  while read -r key value rest; do [ "$key" = VmRSS: ] && { echo "$value"; return; }; done < "/proc/$1/status"
+  echo 0
+}
+nmt_summary() { # nmt_summary JAVA PID FILE: the JVM's native memory tracking summary (KB) into FILE
+  "$(jcmd_of "$1")" "$2" VM.native_memory summary scale=KB > "$3" 2>&1 || log "bench: no NMT summary of $2 (see $3)"
+}
+stop_pid() { # stop_pid PID: SIGTERM, and wait until it is gone (at most 20 s, then SIGKILL)
+  local i
+  kill -TERM "$1" 2>/dev/null || return 0
+  for i in $(seq 1 200); do alive "$1" || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+}
+
+# bench_instance NAME PORT MANAGEMENT_PORT JAVA [NAME=VALUE...] [-JVM_OPTION...]: an instance of the service beside
+# the topology (nginx does not know it), with the runner's environment and JVM options plus the ones given. Prints its
+# PID; the bench stops it on exit if it is still running.
+bench_instance() {
+  local name=$1 port=$2 management=$3 java=$4; shift 4
+  local setting envs=() opts=()
+  for setting in "$@"; do case "$setting" in -*) opts+=("$setting") ;; *) envs+=("$setting") ;; esac; done
+  # shellcheck disable=SC2046,SC2086 # the runner's env and option lists are word lists by construction
+  (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME="$name" USERS_HTTP_PORT="$port" \
+    USERS_MANAGEMENT_PORT="$management" "${envs[@]}" setsid "$java" $java_opts "${opts[@]}" -jar quarkus-run.jar) \
+    </dev/null >>"$logs_dir/$name.log" 2>&1 &
+  echo $! >> "$bench_work/pids"
+  echo $!
+}
+
+# start_serving JAVA [NAME=VALUE...] [-JVM_OPTION...]: nginx's serving instances restarted on JAVA (with its cache),
+# the runner's settings plus the ones given; they start together, then each must be ready
+start_serving() {
+  local java=$1; shift
+  local node
+  for node in $(serving_nodes); do stop_node "$node"; done
+  (
+    instance_java_path=""; BALANCE_JAVA=$java
+    for setting in "$@"; do
+      # (NAME=value: exports NAME)
+      case "$setting" in -*) java_opts="$java_opts $setting" ;; *) export "${setting?}" ;; esac
+    done
+    for node in $(serving_nodes); do start_instance "$node"; done
+    for node in $(serving_nodes); do wait_for 120 "$node" instance_ready "$node"; done
+  ) || die "bench: the serving instances did not start on $java $*"
+  log "serving instances on $("$java" -version 2>&1 | head -1)${*:+ with $*}"
+}
+
+# startup_ms JAVA URL_PATH [-JVM_OPTION...]: a fresh instance on JAVA, from exec to its first 200 on URL_PATH, in ms
 startup_ms() {
-  local start pid ms
-  start=$(date +%s%N)
-  # shellcheck disable=SC2046
-  (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME=bench-startup USERS_HTTP_PORT="$bench_startup_port" \
-    setsid java $java_opts "$@" -jar quarkus-run.jar </dev/null >>"$logs_dir/bench-startup.log" 2>&1) &
-  pid=$!
-  until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$bench_startup_port/users/1" 2>/dev/null; do
-    alive "$pid" || die "bench: the startup instance died (see $logs_dir/bench-startup.log)"
-    [ $(( $(date +%s%N) - start )) -lt 60000000000 ] || die "bench: no 200 within 60 s"
+  local java=$1 path=$2; shift 2
+  local start now pid port=$bench_fresh_port
+  start=${EPOCHREALTIME/./}
+  pid=$(bench_instance bench-startup "$port" 0 "$java" "$@")
+  # wait for the port without a process per try, then for the 200
+  until { true <>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null && curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port$path" 2>/dev/null; do
+    alive "$pid" || die "bench: the startup instance died (see ./balance logs bench-startup)"
+    [ $(( ${EPOCHREALTIME/./} - start )) -lt 60000000 ] || die "bench: no 200 within 60 s"
     sleep 0.01
   done
-  ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  kill -TERM "$pid"; while alive "$pid"; do sleep 0.05; done
-  echo "$ms"
+  now=${EPOCHREALTIME/./}
+  stop_pid "$pid"
+  echo $(( (now - start) / 1000 ))
 }
 
-# half_peak RATE LABEL: restarts the two instances (with the environment given), warms them up, then three runs
-# through nginx paced at RATE; prints the run with the median p99
-half_peak() {
-  local rate=$1 label=$2 runs=() i line
-  export USERS_READ_MAX_LIFETIME
-  stop_node users-backend-1; stop_node users-backend-2
-  start_node users-backend-1; start_node users-backend-2
-  for i in 1 2; do wrk_once "$full" >/dev/null || die "bench: warm-up failed"; done
+# memory_after_load JDK JAVA IDS [-JVM_OPTION...]: a fresh instance on JAVA with native memory tracking, driven
+# directly for one run (recorded as "memory"); records its RSS and NMT summary under jdk.JDK.memory
+memory_after_load() {
+  local jdk=$1 java=$2 ids=$3; shift 3
+  local pid file=nmt-jdk$1.txt
+  pid=$(bench_instance bench-memory "$bench_fresh_port" "$bench_fresh_management" "$java" -XX:NativeMemoryTracking=summary "$@")
+  wait_for 120 "bench-memory" http_ok "http://127.0.0.1:$bench_fresh_management/q/health/ready"
+  measure memory "$jdk" 1 wrk_run "$bench_seconds" "http://127.0.0.1:$bench_fresh_port" BENCH_IDS="$ids"
+  record "jdk.$jdk.memory.rss" "$(rss_kib "$pid")"
+  nmt_summary "$java" "$pid" "$bench_work/$file"
+  record "jdk.$jdk.memory.nmt" "$file"
+  stop_pid "$pid"
+}
+
+# ---- the phases --------------------------------------------------------------------------------------------------------
+bench_facts() { # bench_facts: the machine, the versions and the settings, into results.tsv
+  record machine.cpu "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2-)"
+  record machine.cores "$(nproc)"
+  record machine.memory_kib "$(grep -m1 '^MemTotal' /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"
+  record machine.kernel "$(uname -r)"
+  record machine.debian "$(cat /etc/debian_version 2>/dev/null || echo '?')"
+  record machine.clock_ticks "$(getconf CLK_TCK)"
+  record version.postgres "$("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/postgres" --version)"
+  record version.pgbench "$(pgbench --version)"
+  record version.nginx "$(nginx -v 2>&1)"
+  record version.haproxy "$(haproxy -v | head -1)"
+  record version.wrk "$(wrk -v 2>&1 | head -1)"
+  record commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  record commit.changed "$(git -C "$root" status --porcelain --untracked-files=no -- users-service pom.xml 2>/dev/null | wc -l)"
+  record setting.seconds "$bench_seconds"
+  record setting.cold_seconds "$bench_cold_seconds"
+  record setting.connections "$bench_connections"
+  record setting.max_runs "$bench_max_runs"
+  record setting.warmup_runs "$bench_warmup_runs"
+  record setting.pair_warmup_runs "$bench_pair_warmup_runs"
+  record setting.users "$bench_users"
+  record setting.java_opts "$java_opts"
+  record setting.nginx_rate_limit "$bench_nginx_rate_limit"
+  record setting.serving "$(serving_nodes | tr '\n' ' ')"
+}
+
+# seed_users COUNT: COUNT users of the bench's own (bench-user-N@bench.invalid) inserted on the primary with SQL as the
+# superuser, with contiguous ids (kept from an earlier run when they are all there); waits until the replica has them.
+# Prints their ids as LO-HI.
+seed_users() {
+  local count=$1 state n lo hi
+  local count_sql="SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM users.app_user
+                   WHERE email LIKE 'bench-user-%@bench.invalid'"
+  state=$(node_psql service-db -d users -At -F ' ' -c "$count_sql") || die "bench: cannot read the primary"
+  read -r n lo hi <<<"$state"
+  if [ "$n" != "$count" ] || [ $((hi - lo + 1)) != "$count" ]; then
+    log "seeding $count users on the primary"
+    node_psql service-db -d users -v ON_ERROR_STOP=1 -c "
+      DELETE FROM users.app_user WHERE email LIKE 'bench-user-%@bench.invalid';
+      INSERT INTO users.app_user (name, email)
+        SELECT 'Bench User ' || g, 'bench-user-' || g || '@bench.invalid' FROM generate_series(1, $count) g;" >/dev/null \
+      || die "bench: seeding failed"
+    state=$(node_psql service-db -d users -At -F ' ' -c "$count_sql")
+    read -r n lo hi <<<"$state"
+    [ "$n" = "$count" ] && [ $((hi - lo + 1)) = "$count" ] || die "bench: the seeded ids are not contiguous ($state)"
+  fi
+  wait_for 120 "the seeded users on the replica" replica_answers "$count_sql" "$state"
+  echo "$lo-$hi"
+}
+replica_answers() { # replica_answers SQL EXPECTED: the replica's answer to SQL (unaligned, space-separated) is EXPECTED
+  [ "$(node_psql service-db-replica -d users -At -F ' ' -c "$1")" = "$2" ]
+}
+
+# ceilings CLASSES IDS: pgbench on the replica, the same query as GET /users/{id} and pgbench -S, three runs each,
+# alternated
+ceilings() {
+  local classes=$1 ids=$2 i
+  # pgbench -S's tables, in a database of their own on the replica's cluster (not replicated, not the app's)
+  if ! node_psql service-db-replica -d postgres -At -c "SELECT 1 FROM pg_database WHERE datname = 'bench'" | grep -q 1; then
+    node_psql service-db-replica -d postgres -c "CREATE DATABASE bench" >/dev/null
+    PGPASSWORD=$PG_SUPERUSER_PASSWORD pgbench -h 127.0.0.1 -p "$replica_port" -U postgres -i -s 10 -q bench >/dev/null 2>&1 \
+      || die "bench: pgbench -i failed"
+  fi
   for i in 1 2 3; do
-    line=$(wrk_once "$full" GET "$rate") || die "bench: paced run failed"
-    printf '%s\t%s\t%s\n' "half of peak, $label" "$i" "$line" >> "$bench_work/runs.tsv"
-    log "read via nginx at $rate req/s, $label, run $i: $(fields "$line")"
-    runs+=("$line")
+    measure ceiling.same-query "" 1 pgbench_run "$classes" "$bench_seconds" users -n -M prepared \
+      -f "$bench_same_query" -D low="${ids%-*}" -D high="${ids#*-}"
+    measure ceiling.select-only "" 1 pgbench_run "$classes" "$bench_seconds" bench -S -M prepared
   done
-  printf '%s\n' "${runs[@]}" | sort -n -k5 | sed -n 2p
 }
 
-median() { tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# jdk_startup JDK JAVA IDS: start to the first 200, three fresh starts with the JDK's cache and three without
+# (alternated), and a fresh instance's memory after load
+jdk_startup() {
+  local jdk=$1 java=$2 ids=$3 cache i
+  cache=$(cache_opts "$java")
+  record "jdk.$jdk.version" "$("$java" -version 2>&1 | head -1)"
+  record "jdk.$jdk.cache" "${cache:-none}"
+  for i in 1 2 3; do
+    # shellcheck disable=SC2086 # no option or one
+    record "jdk.$jdk.start.cache" "$(startup_ms "$java" "/users/${ids%-*}" $cache)"
+    record "jdk.$jdk.start.plain" "$(startup_ms "$java" "/users/${ids%-*}")"
+  done
+  # shellcheck disable=SC2086
+  memory_after_load "$jdk" "$java" "$ids" $cache
+}
 
-rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+# jdk_serving JDK JAVA IDS: nginx's serving instances restarted on JAVA: the first BENCH_COLD_SECONDS of load through
+# nginx (cold), the warm-up runs, then the steady figure; their RSS after that. Prints the steady requests/s.
+jdk_serving() {
+  local jdk=$1 java=$2 ids=$3 node rps
+  local nginx=http://127.0.0.1:$nginx_port
+  start_serving "$java"
+  measure cold "$jdk" 1 wrk_run "$bench_cold_seconds" "$nginx" BENCH_IDS="$ids"
+  measure warmup "$jdk" "$bench_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+  rps=$(steady full "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids")
+  for node in $(serving_nodes); do record "jdk.$jdk.rss.$node" "$(rss_kib "$(pid_of "$node")")"; done
+  echo "$rps"
+}
+
+# paths JDK JAVA IDS PEAK: on the warm serving instances, at half of PEAK through nginx; one instance directly (through
+# HAProxy; without the database); an instance whose reads skip HAProxy; writes; reads with a token; read-your-writes
+paths() {
+  local jdk=$1 java=$2 ids=$3 peak=$4
+  local nginx=http://127.0.0.1:$nginx_port instance
+  instance=http://127.0.0.1:$(instance_port users-backend-1)
+  record half.rate $((peak / 2))
+  measure half "$jdk" 3 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" BENCH_RATE=$((peak / 2))
+  steady instance "$jdk" wrk_run "$bench_seconds" "$instance" BENCH_IDS="$ids" >/dev/null
+  # the same instance answering without the database: what the framework alone costs
+  steady host "$jdk" wrk_run "$bench_seconds" "$instance/host" >/dev/null
+
+  # an instance whose read datasource goes straight to the replica: the cost of HAProxy
+  local pid
+  # shellcheck disable=SC2046 # no option or one
+  pid=$(bench_instance bench-direct "$bench_direct_port" "$bench_direct_management" "$java" \
+    USERS_READ_JDBC_URL="jdbc:postgresql://127.0.0.1:$replica_port/users" $(cache_opts "$java"))
+  wait_for 120 "bench-direct" http_ok "http://127.0.0.1:$bench_direct_management/q/health/ready"
+  measure direct-warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "http://127.0.0.1:$bench_direct_port" BENCH_IDS="$ids"
+  steady direct "$jdk" wrk_run "$bench_seconds" "http://127.0.0.1:$bench_direct_port" BENCH_IDS="$ids" >/dev/null
+  stop_pid "$pid"
+
+  steady post "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_METHOD=POST >/dev/null
+
+  # read consistency (docs/architecture.md): reads with a token the replica has already applied (what the check costs
+  # when it passes at once), beside the same reads without one (steady "full"); then read-your-writes under write
+  # load: each connection creates a user and reads it back at once with the create's token, while users-backend-1
+  # reports the replica's lag
+  local token
+  token=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"name\":\"Bench token\",\"email\":\"bench-token-${EPOCHREALTIME/./}@example.org\"}" "$nginx/users" \
+    | tr -d '\r' | grep -i '^consistency-token:' | cut -d' ' -f2) || true
+  [ -n "$token" ] || die "bench: no Consistency-Token on a create"
+  sleep 1 # the replica applies it
+  steady token "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" BENCH_TOKEN="$token" >/dev/null
+  local lag=$bench_work/lag.txt value
+  lag_during "$instance/db" "$lag" steady ryw "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_METHOD=RYW >/dev/null \
+    || die "bench: the read-your-writes run failed"
+  while read -r value; do record lag "$value"; done < "$lag"
+}
+
+# pairs JAVA IDS RATE PAIR...: each "label | before | after" (see bench_pairs); every distinct side measured once
+pairs() {
+  local java=$1 ids=$2 rate=$3; shift 3
+  local pair label before after side words n=0
+  local -A sides=()
+  for pair in "$@"; do
+    IFS='|' read -r label before after <<<"$pair"
+    read -r label <<<"$label"                                 # trimmed
+    read -ra words <<<"$before"; before=${words[*]}          # trimmed, one space between settings
+    read -ra words <<<"$after"; after=${words[*]}
+    for side in "$before" "$after"; do
+      [ -n "${sides["x$side"]:-}" ] && continue
+      n=$((n + 1)); sides["x$side"]=$n
+      # shellcheck disable=SC2086 # the settings are a word list
+      pair_side "$n" "$java" "$ids" "$rate" $side
+    done
+    record pair "$label" "${sides["x$before"]}" "${sides["x$after"]}"
+  done
+}
+
+# pair_side N JAVA IDS RATE [SETTINGS...]: nginx's serving instances restarted on JAVA with SETTINGS and native memory
+# tracking; BENCH_PAIR_WARMUP_RUNS warm-up runs, one at full speed and three at RATE through nginx; then the RSS and the
+# NMT summary of each instance
+pair_side() {
+  local n=$1 java=$2 ids=$3 rate=$4; shift 4
+  local jdk node pid nginx=http://127.0.0.1:$nginx_port
+  jdk=$(java_major "$java")
+  record "side.$n.settings" "$*"
+  start_serving "$java" -XX:NativeMemoryTracking=summary "$@"
+  measure "side.$n.warmup" "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+  measure "side.$n.full" "$jdk" 1 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+  measure "side.$n.half" "$jdk" 3 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" BENCH_RATE="$rate"
+  for node in $(serving_nodes); do
+    pid=$(pid_of "$node")
+    record "side.$n.rss.$node" "$(rss_kib "$pid")"
+    nmt_summary "$java" "$pid" "$bench_work/nmt-side$n-$node.txt"
+    record "side.$n.nmt.$node" "nmt-side$n-$node.txt"
+  done
+}
+
+# failovers: the demos failover-replica and failover-primary under their load; their output and exit status
+failovers() {
+  local scenario status
+  for scenario in failover-replica failover-primary; do
+    status=0
+    (demo "$scenario") > "$bench_work/failover-$scenario.txt" 2>&1 || status=$?
+    record "failover.$scenario" "failover-$scenario.txt" "$status"
+    log "demo $scenario: exit $status"
+  done
+}
+
+# bench_cleanup: on the way out, the extra instances this bench started that still run
+bench_cleanup() {
+  local pid
+  [ -f "$bench_work/pids" ] || return 0
+  while read -r pid; do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = java ] && stop_pid "$pid"
+  done < "$bench_work/pids"
+  rm -f "$bench_work/pids"
+}
 
 bench() {
+  local started=$EPOCHSECONDS
   deps
   bench_deps
   build_if_needed
-  bench_work=$BALANCE_HOME/bench
   rm -rf "$bench_work"; mkdir -p "$bench_work" "$bench_out/benchmarks"
+  trap bench_cleanup EXIT
   up
   load_secrets
+  local classes; classes=$(load_classes)
+  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\n' \
+    > "$bench_work/runs.tsv"
+  record started "$started"
+  bench_facts
+  # the load comes from one address: nginx's limit per address would measure the limit, not the stack
+  stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
 
-  # the ceiling's database: pgbench's tables on the replica's cluster (not replicated, not the app's)
-  PGPASSWORD=$PG_SUPERUSER_PASSWORD psql -h 127.0.0.1 -p "$replica_port" -U postgres -d postgres -qAt \
-    -c "SELECT 1 FROM pg_database WHERE datname = 'bench'" | grep -q 1 || {
-    PGPASSWORD=$PG_SUPERUSER_PASSWORD createdb -h 127.0.0.1 -p "$replica_port" -U postgres bench
-    PGPASSWORD=$PG_SUPERUSER_PASSWORD pgbench -h 127.0.0.1 -p "$replica_port" -U postgres -i -s 10 -q bench >/dev/null 2>&1; }
+  local ids; ids=$(seed_users "$bench_users")
+  record users.ids "$ids"
+  ceilings "$classes" "$ids"
 
-  # cold: the instances start now, and the first run through nginx is their first load
-  stop_node users-backend-1; stop_node users-backend-2
-  start_node users-backend-1; start_node users-backend-2
-  local full=http://127.0.0.1:$nginx_port/users/1
-  local cold; cold=$(wrk_once "$full") || die "bench: cold run failed"
-  log "cold (first ${bench_seconds} s after start): $(fields "$cold")"
-  # then the JIT gets its minutes (a JVM on 2 cores needs 2-4 minutes), so that "two runs in a row
-  # within 5%" means steady, not a plateau of the warm-up
-  local i
-  for i in $(seq 1 "$bench_warmup_runs"); do
-    printf '%s\t%s\t%s\n' "warm-up via nginx" "$i" "$(wrk_once "$full")" >> "$bench_work/runs.tsv"
+  # each JDK asked for, the runner's own choice last: the other paths then run on its warm instances
+  local runner jdk java javas=() main_jdk="" main_java="" peak=0
+  runner=$(runner_java)
+  for jdk in $bench_jdks; do
+    java=$(jdk_java "$jdk") || { log "bench: no JDK $jdk here"; record jdk.missing "$jdk"; continue; }
+    [ "$java" = "$runner" ] || javas+=("$java")
   done
-
-  local read_full read_instance read_direct write_full ceiling no_db
-  read_full=$(steady "read via nginx" wrk_once "$full")
-  read_instance=$(steady "read via one instance" wrk_once "http://127.0.0.1:$(instance_port users-backend-1)/users/1")
-  # the same instance answering without the database: what the framework alone costs
-  no_db=$(steady "GET /host on one instance" wrk_once "http://127.0.0.1:$(instance_port users-backend-1)/host")
-  # an instance whose read datasource goes straight to the replica: the cost of HAProxy
-  # shellcheck disable=SC2046
-  (cd "$app_dir" && exec env $(service_env) USERS_READ_JDBC_URL="jdbc:postgresql://127.0.0.1:$replica_port/users" \
-    USERS_INSTANCE_NAME=bench-direct USERS_HTTP_PORT="$bench_direct_port" USERS_MANAGEMENT_PORT="$bench_direct_management" \
-    setsid java $java_opts $(cds_opts) -jar quarkus-run.jar </dev/null >>"$logs_dir/bench-direct.log" 2>&1) &
-  local direct_pid=$!
-  wait_for 90 "bench-direct" http_ok "http://127.0.0.1:$bench_direct_management/q/health/ready"
-  read_direct=$(steady "read via one instance, replica without HAProxy" wrk_once "http://127.0.0.1:$bench_direct_port/users/1")
-  ceiling=$(steady "pgbench -S on the replica" pgbench_once)
-  write_full=$(steady "create via nginx" wrk_once "http://127.0.0.1:$nginx_port/users" POST)
-
-  # read consistency (docs/architecture.md): a read with a token the replica has already applied (what the token
-  # check costs when it passes at once) against the same read without one; then read-your-writes under write load:
-  # each connection creates a user and reads it back at once with the create's token, while users-backend-1
-  # reports the replica's lag
-  local settled_token read_token ryw_out ryw ryw_lag
-  settled_token=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
-    -d "{\"name\":\"Bench token\",\"email\":\"bench-token-$(date +%s%N)@example.org\"}" \
-    "http://127.0.0.1:$nginx_port/users" | tr -d '\r' | awk -F': ' 'tolower($1) == "consistency-token" { print $2 }')
-  [ -n "$settled_token" ] || die "bench: no Consistency-Token on a create"
-  sleep 1 # the replica applies it
-  read_token=$(BENCH_TOKEN=$settled_token steady "read via nginx with a token the replica has" wrk_once "$full")
-  ryw_out=$(lag_during steady "create, then read it back with its token, via nginx" wrk_once "http://127.0.0.1:$nginx_port/users" RYW) \
-    || die "bench: the read-your-writes run failed"
-  ryw=$(sed -n 1p <<<"$ryw_out"); ryw_lag=$(grep '^LAG' <<<"$ryw_out")
-
-  # latency at half of the steady read peak, through the whole stack: before the tuning (read connections
-  # recycled every 15 s), then as configured now
-  local half_rate half half_before
-  half_rate=$(( ${read_full%% *} / 2 ))
-  half_before=$(USERS_READ_MAX_LIFETIME=15S half_peak "$half_rate" "read connections recycled every 15 s")
-  half=$(half_peak "$half_rate" "as configured")
-
-  local rss=() pid
-  for pid in $(pid_of users-backend-1) $(pid_of users-backend-2) "$direct_pid"; do rss+=("$(rss_mb "$pid")"); done
-  kill -TERM "$direct_pid"; while alive "$direct_pid"; do sleep 0.05; done
-
-  local startup_plain=() startup_cds=() i
-  for i in 1 2 3; do
-    startup_plain+=("$(startup_ms -Dquarkus.banner.enabled=true)")
-    startup_cds+=("$(startup_ms $(cds_opts))")
+  for jdk in $bench_jdks; do
+    if [ "$(jdk_java "$jdk")" = "$runner" ]; then javas+=("$runner"); break; fi
   done
-  local rss_before rss_after nmt_after
-  rss_before=$(rss_after_load "$bench_baseline_opts"); rss_before=${rss_before%% *}
-  rss_after=$(rss_after_load "$java_opts $(cds_opts)"); nmt_after=$bench_work/nmt-${rss_after##* }.txt; rss_after=${rss_after%% *}
+  [ ${#javas[@]} -gt 0 ] || die "bench: none of the JDKs $bench_jdks is here"
+  for java in "${javas[@]}"; do
+    jdk=$(java_major "$java")
+    record jdk "$jdk"
+    # the AOT cache of a JDK 25+ (made once per build; up made the runner's own)
+    (instance_java_path=""; BALANCE_JAVA=$java; train_aot_cache)
+    jdk_startup "$jdk" "$java" "$ids"
+    peak=$(jdk_serving "$jdk" "$java" "$ids")
+    main_jdk=$jdk; main_java=$java
+  done
+  record main_jdk "$main_jdk"
 
-  local failover
-  failover=$(demo failover-replica 2>&1; demo failover-primary 2>&1) || true
-  echo "$failover" > "$bench_work/failover.txt"
+  paths "$main_jdk" "$main_java" "$ids" "$peak"
+  pairs "$main_java" "$ids" $((peak / 2)) "${bench_pairs[@]}"
 
-  bench_report
+  # the topology as the runner runs it, for the demos and after the bench
+  start_serving "$runner"
+  stop_node nginx; start_node nginx
+  failovers
+  record finished "$EPOCHSECONDS"
+
+  bench_report "$classes" "$bench_work" "$bench_out"
 }
 
-# rss_after_load OPTIONS: a fresh instance with these JVM options, driven directly for one run; its RSS in MB then.
-# Its native memory summary (where the RSS goes, by the JVM's own accounting) is kept in $bench_work/nmt-*.txt.
-rss_after_load() {
-  local opts=$1 pid
-  # shellcheck disable=SC2046,SC2086
-  (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME=bench-rss USERS_HTTP_PORT="$bench_startup_port" \
-    USERS_MANAGEMENT_PORT="$bench_startup_management" \
-    setsid java $opts -XX:NativeMemoryTracking=summary -jar quarkus-run.jar </dev/null >>"$logs_dir/bench-rss.log" 2>&1) &
-  pid=$!
-  wait_for 90 "bench-rss" http_ok "http://127.0.0.1:$bench_startup_management/q/health/ready"
-  wrk_once "http://127.0.0.1:$bench_startup_port/users/1" >/dev/null
-  jcmd "$pid" VM.native_memory summary > "$bench_work/nmt-$pid.txt" 2>&1 || true
-  echo "$(rss_mb "$pid") $pid"
-  kill -TERM "$pid"; while alive "$pid"; do sleep 0.05; done
-}
-
-# nmt_table FILE: the JVM's committed memory by category, largest first (MB)
-nmt_table() {
-  awk '/^-/ { sub(/^- */, ""); name = $0; sub(/ *\(.*/, "", name)
-              if (match($0, /committed=[0-9]+KB/)) { kb = substr($0, RSTART + 10, RLENGTH - 12); printf "%s\t%.0f\n", name, kb / 1024 } }' "$1" \
-    | sort -t$'\t' -k2 -nr | awk -F'\t' '$2 >= 1 { printf "| %s | %s MB |\n", $1, $2 }'
-}
-
-# The numbers of the run, as docs/benchmarks.md and two charts. Reads the variables bench() set.
+# bench_report CLASSES WORK OUT: OUT/benchmarks.md and OUT/benchmarks/ (tables and charts) from the files in WORK
 bench_report() {
-  local md=$bench_out/benchmarks.md charts=$bench_out/benchmarks ceiling_rps=${ceiling%% *}
-  cp "$bench_work/runs.tsv" "$charts/runs.tsv"
-  {
-    row() { printf '%s\t%s\t%s\n' "$1" "$2" "$(tr ' ' '\t' <<<"$3")"; }
-    row pgbench "pgbench -S (replica)" "$ceiling"
-    row direct "instance, replica direct" "$read_direct"
-    row instance "instance → HAProxy" "$read_instance"
-    row host "instance, no DB (/host)" "$no_db"
-    row full "nginx → 2 instances" "$read_full"
-    row write "POST via nginx" "$write_full"
-  } > "$charts/results.tsv"
-  gnuplot -e "results='$charts/results.tsv'; outdir='$charts'" "$root/infra/balance/bench/charts.gnuplot"
-
-  ratio() { awk -v a="${1%% *}" -v b="$ceiling_rps" 'BEGIN { printf "%.2f", a / b }'; }
-  table_row() { # label result
-    awk -v label="$1" -v ratio="$(ratio "$2")" '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", label, $1, ratio, $4, $5, $6, $7, $3 }' <<<"$2"
-  }
-  met() { awk "BEGIN { exit !($1) }" && echo "**met**" || echo "**not met**"; }
-  local full_ratio half_p99 startup_best rss_max cds_median plain_median
-  full_ratio=$(ratio "$read_full")
-  half_p99=$(awk '{ print $5 }' <<<"$half")
-  plain_median=$(median <<<"${startup_plain[*]}")
-  cds_median=$(median <<<"${startup_cds[*]}")
-  startup_best=$(( cds_median < plain_median ? cds_median : plain_median ))
-  rss_max=$(tr ' ' '\n' <<<"${rss[*]}" | sort -n | tail -1)
-  failover_value() { grep -m1 -o "$1 [0-9-]* ms" <<<"$failover" | grep -o '[0-9-]* ms' || echo "n/a"; }
-
-  cat > "$md" <<DOC
-# Benchmarks
-
-Written by \`./balance bench\` on $(date -u '+%Y-%m-%d %H:%M UTC'); every number on this page comes from that run
-(each run of each path: [benchmarks/runs.tsv](benchmarks/runs.tsv)). Run it again to get this machine's numbers.
-
-**Machine:** $(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }'), $(nproc) cores,
-$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), Debian $(cat /etc/debian_version).
-$(java -version 2>&1 | head -1), JVM mode (\`$java_opts\`); PostgreSQL $(postgres_version), $(nginx -v 2>&1 | sed 's/.*: //'),
-HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }').
-
-**Protocol**: wrk with 2 threads and $bench_connections connections for fixed
-${bench_seconds}-second runs; the cold figure is the first run after the instances started; then $bench_warmup_runs
-unreported runs through nginx warm the JIT up; a path's steady figure is its last run once two runs in a row
-differed by under 5% (at most $bench_max_runs runs). The database's
-ceiling is \`pgbench -S -M prepared\` against the replica at the same concurrency ($bench_connections clients,
-2 threads), in the same sitting. Everything runs on this one machine: the load generator competes with the
-system under test for the same $(nproc) cores. CPU per request is the whole machine's busy time during the run,
-minus the load generator's own, divided by the requests.
-
-## Throughput and latency
-
-\`GET /users/1\` (a seeded user) on each read path; \`POST /users\` (a new user each time) through the stack.
-
-| path | req/s | × pgbench -S | p50 ms | p99 ms | p99.9 ms | CPU ms/request | errors |
-|---|---|---|---|---|---|---|---|
-$(table_row "pgbench -S -M prepared, replica (the ceiling)" "$ceiling")
-$(table_row "one instance, read datasource straight to the replica" "$read_direct")
-$(table_row "one instance → HAProxy :5001 → replica" "$read_instance")
-$(table_row "one instance, \`GET /host\` (no database: the framework alone)" "$no_db")
-$(table_row "**nginx → 2 instances → HAProxy → replica** (full stack)" "$read_full")
-$(table_row "POST /users: nginx → 2 instances → HAProxy :5000 → primary" "$write_full")
-
-![Throughput per path](benchmarks/throughput.png)
-
-![Latency per path](benchmarks/latency.png)
-
-Cold, the first ${bench_seconds} s through nginx after both instances started: $(fields "$cold") —
-$(awk -v c="${cold%% *}" -v s="${read_full%% *}" 'BEGIN { printf "%.0f%%", 100 * c / s }') of the steady figure (the JIT is still compiling).
-
-What each hop costs, from the steady figures: HAProxy between an instance and the replica
-$(awk -v a="${read_direct%% *}" -v b="${read_instance%% *}" 'BEGIN { printf "%+.0f%%", 100 * (b - a) / a }') throughput;
-nginx in front of two instances instead of one instance directly
-$(awk -v a="${read_instance%% *}" -v b="${read_full%% *}" 'BEGIN { printf "%+.0f%%", 100 * (b - a) / a }').
-
-## Targets
-
-| target | measured in this run | |
-|---|---|---|
-| full-stack read ≥ 0.30 × the pgbench -S ceiling | $full_ratio × | $(met "$full_ratio >= 0.30") |
-| p99 ≤ 10 ms at half of peak throughput | p99 $half_p99 ms at $(awk '{ print $1 }' <<<"$half") req/s (asked: $half_rate) | $(met "$half_p99 <= 10") |
-| JVM startup to the first 200 ≤ 1.5 s | $startup_best ms (median of 3) | $(met "$startup_best <= 1500") |
-| RSS ≤ 150 MB per instance after load | $rss_max MB (largest of the instances measured: ${rss[*]} MB) | $(met "$rss_max <= 150") |
-
-## Startup and memory
-
-Startup is timed from \`exec java\` to the first \`200\` of \`GET /users/1\` (so it includes the first database
-connection and query), three fresh instances each; medians:
-
-| variant | startup runs (ms) | median |
-|---|---|---|
-| before tuning: class data sharing for the JDK only, banner on | ${startup_plain[*]} | $plain_median ms |
-| as configured: the application's AppCDS archive (\`app-cds.jsa\`, built by \`./mvnw package\`), no banner | ${startup_cds[*]} | $cds_median ms |
-
-Memory after one ${bench_seconds}-second run of load driven straight at a fresh instance:
-
-| JVM options | RSS after load |
-|---|---|
-| \`$bench_baseline_opts\` (before tuning) | $rss_before MB |
-| \`$java_opts $(cds_opts)\` (now the default) | $rss_after MB |
-
-Where that memory is, by the JVM's native memory tracking (committed, the tuned instance after load):
-
-| category | committed |
-|---|---|
-$(nmt_table "$nmt_after")
-
-## Tuning, before and after (both measured in this run)
-
-| change | before | after |
-|---|---|---|
-| pooled read connections live 5 minutes instead of 15 s (HAProxy already moves reads back to a recovered replica; every 15 s each instance reconnected all 16 at once) | p99 $(awk '{ print $5 }' <<<"$half_before") ms, p99.9 $(awk '{ print $6 }' <<<"$half_before") ms at $(awk '{ print $1 }' <<<"$half_before") req/s | p99 $half_p99 ms, p99.9 $(awk '{ print $6 }' <<<"$half") ms at $(awk '{ print $1 }' <<<"$half") req/s |
-| AppCDS archive, banner off | startup $plain_median ms | startup $cds_median ms |
-| AppCDS archive (memory) | RSS $rss_before MB | RSS $rss_after MB |
-
-Latency at half of peak is the median (by p99) of three paced 15-second runs through nginx, each after both
-instances were restarted and warmed up; the pacing draws each connection's pause at random (Poisson arrivals).
-
-## Read consistency
-
-A read that carries a Consistency-Token (docs/architecture.md, "Read consistency") is served by the replica only
-once it has applied the token's position; otherwise it waits up to the token wait and then reads from the primary.
-
-| | req/s | p50 ms | p99 ms | CPU ms/request |
-|---|---|---|---|---|
-$(awk '{ printf "| GET /users/1 via nginx, no token | %s | %s | %s | %s |\n", $1, $4, $5, $7 }' <<<"$read_full")
-$(awk '{ printf "| GET /users/1 via nginx, a token the replica has applied | %s | %s | %s | %s |\n", $1, $4, $5, $7 }' <<<"$read_token")
-$(awk '{ printf "| create, then read it back at once with its token (requests: both) | %s | %s | %s | %s |\n", $1, $4, $5, $7 }' <<<"$ryw")
-
-The token check when the replica has the position already:
-$(awk -v a="${read_full%% *}" -v b="${read_token%% *}" 'BEGIN { printf "%+.1f%%", 100 * (b - a) / a }') throughput against no token.
-Read-your-writes under write load: of the $(awk '{ print $8 + $9 }' <<<"$ryw") reads of a user just created, the
-replica served $(awk '{ print $8 }' <<<"$ryw") and the primary $(awk '{ print $9 }' <<<"$ryw")
-($(awk '{ t = $8 + $9; printf "%.1f%%", t ? 100 * $9 / t : 0 }' <<<"$ryw") went to the primary: the replica had not applied
-the create within the token wait). The replica's lag during that load, as users-backend-1 measured it (the age
-of its newest heartbeat on the replica, which includes up to one heartbeat interval): median
-$(awk '{ print $2 }' <<<"$ryw_lag") ms, largest $(awk '{ print $3 }' <<<"$ryw_lag") ms ($(awk '{ print $4 }' <<<"$ryw_lag") samples).
-
-## Failover, from this run's timelines
-
-\`./balance demo failover-replica\` and \`./balance demo failover-primary\` under the demos' load (charts in
-\`.balance/timelines/\` by default):
-
-| | |
-|---|---|
-| replica killed: reads served by the primary | $(failover_value "reads on the primary") after the kill |
-| replica restarted: every read back on the replica | $(failover_value "all reads back on the replica") after it accepted connections |
-| primary killed: first write answered 503 | $(failover_value "first write 503") after the kill |
-| primary restarted: writes accepted again | $(failover_value "writes accepted again") after it accepted connections |
-DOC
-  log "wrote $md and $charts/{throughput,latency}.png"
+  local classes=$1 work=$2 out=$3
+  java -cp "$classes" org.acme.balance.bench.BenchReport report "$work" "$out" || die "bench: the report failed"
+  gnuplot -e "tables='$out/benchmarks'" "$root/infra/balance/bench/charts.gnuplot" || die "bench: the charts failed"
+  log "wrote $out/benchmarks.md and $out/benchmarks/"
 }
-
-postgres_version() { "$(ls -d /usr/lib/postgresql/*/bin | tail -1)/postgres" --version | awk '{ print $3 }'; }

@@ -1,22 +1,28 @@
--- wrk script for ./balance bench. Environment:
---   BENCH_METHOD  GET (default) or POST: POST /users with a unique email per request; RYW: each connection creates
---                 a user, then reads it at once with the create's Consistency-Token (read-your-writes), and again
+-- wrk script of ./balance bench (infra/balance/bench.sh). Settings, from the environment:
+--   BENCH_METHOD  GET (default): GET of the URL's path, or with BENCH_IDS of /users/{a random id};
+--                 POST: POST /users with a unique email per request;
+--                 RYW: each connection creates a user (POST /users), then reads it at once with the create's
+--                 Consistency-Token (read-your-writes), and again; counts which node served those reads
+--   BENCH_IDS     LO-HI: GET picks the id of each request at random in [LO, HI]
 --   BENCH_TOKEN   a Consistency-Token header to send with every GET (GET mode)
 --   BENCH_RATE    requests/s to pace the whole run at (0: as fast as the connections go)
 --   BENCH_CONNECTIONS  the -c given to wrk (for the pacing)
--- done() prints one line the bench parses:
---   BENCH requests seconds errors p50_ms p99_ms p99.9_ms
+-- done() prints one line the bench records, fields separated by tabs:
+--   BENCH rate duration_ms requests errors p50_ms p99_ms p99.9_ms replica_reads primary_reads
+-- (the last two are "-" except in RYW mode).
 local method = os.getenv("BENCH_METHOD") or "GET"
-local rate = tonumber(os.getenv("BENCH_RATE") or "0")
-local connections = tonumber(os.getenv("BENCH_CONNECTIONS") or "1")
+local rate = tonumber(os.getenv("BENCH_RATE") or "0") or 0
+local connections = tonumber(os.getenv("BENCH_CONNECTIONS") or "1") or 1
 local token = os.getenv("BENCH_TOKEN")
 if token == "" then
   token = nil
 end
+local low, high = string.match(os.getenv("BENCH_IDS") or "", "^(%d+)-(%d+)$")
+low, high = tonumber(low), tonumber(high)
 local counter = 0
 local prefix
 local threads = {}
--- RYW: what the next request of this thread is (one connection per thread keeps the pairs in order: see bench.sh)
+-- RYW: what the next request of this thread is (one create, then its read)
 local pending_read = nil
 -- globals, not locals: done() reads each thread's counters with thread:get
 reads_replica, reads_primary, reads_other = 0, 0, 0
@@ -27,6 +33,8 @@ function setup(thread)
 end
 
 function init(args)
+  -- each thread its own sequence of ids (the Lua states start with the same seed)
+  math.randomseed((id or 1) + os.time())
   prefix = string.format("bench-%d-%d", os.time(), id or math.random(1, 1e9))
 end
 
@@ -44,12 +52,16 @@ function request()
   if method == "POST" then
     counter = counter + 1
     local body = string.format('{"name":"Bench %d","email":"%s-%d@example.org"}', counter, prefix, counter)
-    return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, body)
+    return wrk.format("POST", "/users", { ["Content-Type"] = "application/json" }, body)
+  end
+  local path = nil
+  if low then
+    path = "/users/" .. math.random(low, high)
   end
   if token then
-    return wrk.format("GET", nil, { ["Consistency-Token"] = token })
+    return wrk.format("GET", path, { ["Consistency-Token"] = token })
   end
-  return wrk.format("GET")
+  return wrk.format("GET", path)
 end
 
 -- RYW: a create's answer names the next read; a read's answer says which node served it (X-Read-Route)
@@ -82,17 +94,17 @@ function delay()
 end
 
 function done(summary, latency, requests)
+  local replica, primary = "-", "-"
   if method == "RYW" then
-    local replica, primary, other = 0, 0, 0
+    local r, p = 0, 0
     for _, thread in ipairs(threads) do
-      replica = replica + thread:get("reads_replica")
-      primary = primary + thread:get("reads_primary")
-      other = other + thread:get("reads_other")
+      r = r + thread:get("reads_replica")
+      p = p + thread:get("reads_primary")
     end
-    io.write(string.format("ROUTES %d %d %d\n", replica, primary, other))
+    replica, primary = tostring(r), tostring(p)
   end
   local e = summary.errors
-  io.write(string.format("BENCH %d %.3f %d %.3f %.3f %.3f\n", summary.requests, summary.duration / 1e6,
-    e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
+  io.write(string.format("BENCH\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\n", rate, math.floor(summary.duration / 1000),
+    summary.requests, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, replica, primary))
 end
