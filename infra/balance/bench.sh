@@ -36,7 +36,10 @@
 # of the peak through nginx, RSS and NMT of each instance), and docs/benchmarks.md shows every line as a row of
 # "Tuning, before and after". Add a line here for a change you measure.
 bench_pairs=(
-  "pooled read connections live 5 minutes instead of 15 s | USERS_READ_MAX_LIFETIME=15S | "
+  "by-id reads in a stateless session, not the request's entity session | USERS_READ_STATELESS_BY_ID=false | "
+  "glibc malloc with 2 arenas (default: 8 per core) | | MALLOC_ARENA_MAX=2"
+  "at most 32 worker threads (default 200), code cache 48 MB (default 240) | | QUARKUS_THREAD_POOL_MAX_THREADS=32 -XX:ReservedCodeCacheSize=48m"
+  "compact object headers, JDK 25 (both sides without the AOT cache: it holds one header layout) | -XX:AOTMode=off | -XX:AOTMode=off -XX:+UseCompactObjectHeaders"
 )
 
 bench_seconds=${BENCH_SECONDS:-15}
@@ -418,6 +421,10 @@ pairs() {
     read -r label <<<"$label"                                 # trimmed
     read -ra words <<<"$before"; before=${words[*]}          # trimmed, one space between settings
     read -ra words <<<"$after"; after=${words[*]}
+    # shellcheck disable=SC2086 # the settings are word lists
+    if ! jvm_accepts "$java" $before $after; then
+      log "bench: skipping \"$label\": $java refuses its options"; record pair.skipped "$label"; continue
+    fi
     for side in "$before" "$after"; do
       [ -n "${sides["x$side"]:-}" ] && continue
       n=$((n + 1)); sides["x$side"]=$n
@@ -426,6 +433,12 @@ pairs() {
     done
     record pair "$label" "${sides["x$before"]}" "${sides["x$after"]}"
   done
+}
+
+jvm_accepts() { # jvm_accepts JAVA [SETTING...]: JAVA starts with the settings' JVM options (-...)
+  local java=$1 setting opts=(); shift
+  for setting in "$@"; do case "$setting" in -*) opts+=("$setting") ;; esac; done
+  "$java" "${opts[@]}" -version >/dev/null 2>&1
 }
 
 # pair_side N JAVA IDS RATE [SETTINGS...]: nginx's serving instances restarted on JAVA with SETTINGS and native memory

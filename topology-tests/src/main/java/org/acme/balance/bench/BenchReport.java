@@ -457,6 +457,9 @@ public final class BenchReport {
                     beforeAfter(b.nmtMb, a.nmtMb, "%.0f", false));
         }
         s.append(t);
+        for (List<String> skipped : results.lines("pair.skipped")) {
+            s.append("\nNot measured: ").append(skipped.get(0)).append(" (the JDK refuses the JVM options).\n");
+        }
         if (jdks.size() > 1 || jdks.stream().anyMatch(j -> !results.get("jdk." + j + ".cache").equals("none"))) {
             Table d = new Table();
             d.head("change", "before", "after");

@@ -60,6 +60,10 @@ public interface UsersConfig {
         /** Max-Age of the token cookie. */
         @WithDefault("300s")
         Duration tokenMaxAge();
+
+        /** By-id reads in a stateless session (false: in the request's entity session, the benchmark's "before"). */
+        @WithDefault("true")
+        boolean statelessById();
     }
 
     interface Chat {

@@ -16,6 +16,7 @@ import org.acme.users.consistency.FreshReads;
 import org.acme.users.entity.User;
 import org.acme.users.problem.UserNotFoundException;
 import org.acme.users.repository.IdempotencyKeyRepository;
+import org.acme.users.repository.UserLookup;
 import org.acme.users.repository.UserRepository;
 
 /**
@@ -35,12 +36,15 @@ public class UserService {
     @Inject
     FreshReads reads;
 
+    @Inject
+    UserLookup lookup;
+
     /** A create that carried an Idempotency-Key: the user, and whether an earlier request with the key made it. */
     public record Created(User user, boolean replayed) {
     }
 
     public Optional<User> find(long id) {
-        return reads.read(() -> users.findByIdOptional(id), Optional::isEmpty);
+        return reads.read(() -> lookup.byId(id), Optional::isEmpty);
     }
 
     /** One page and the total, from one node. */
