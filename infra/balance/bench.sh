@@ -32,14 +32,15 @@
 # One line per change, "label | before | after". Before and after are settings of nginx's serving instances, separated
 # by spaces: NAME=value (their environment, e.g. USERS_READ_MAX_LIFETIME=15S) and -X... (JVM options added to the
 # runner's); empty means the settings as they are. Each distinct side is measured once, the same way (restart on the
-# runner's JDK with native memory tracking, BENCH_PAIR_WARMUP_RUNS warm-up runs, one full-speed run and three at half
-# of the peak through nginx, RSS and NMT of each instance), and docs/benchmarks.md shows every line as a row of
+# runner's JDK with native memory tracking, BENCH_PAIR_WARMUP_RUNS warm-up runs, the steady figure at full speed and
+# three runs at half of the peak through nginx, RSS and NMT of each instance), and docs/benchmarks.md shows every line as a row of
 # "Tuning, before and after". Add a line here for a change you measure.
 bench_pairs=(
   "by-id reads in a stateless session, not the request's entity session | USERS_READ_STATELESS_BY_ID=false | "
   "glibc malloc with 2 arenas (default: 8 per core) | | MALLOC_ARENA_MAX=2"
   "at most 32 worker threads (default 200), code cache 48 MB (default 240) | | QUARKUS_THREAD_POOL_MAX_THREADS=32 -XX:ReservedCodeCacheSize=48m"
   "compact object headers, JDK 25 (both sides without the AOT cache: it holds one header layout) | -XX:AOTMode=off | -XX:AOTMode=off -XX:+UseCompactObjectHeaders"
+  "the AOT cache, once warm (its start is measured above) | -XX:AOTMode=off | "
 )
 
 bench_seconds=${BENCH_SECONDS:-15}
@@ -191,6 +192,12 @@ cache_opts() { # cache_opts JAVA: the runner's cache option for instances on JAV
 jcmd_of() { # jcmd_of JAVA: the jcmd of the same JDK
   echo "$(dirname "$1")/jcmd"
 }
+pss_kib() { # pss_kib PID: proportional set size in KiB (pages shared with other processes, e.g. the class cache
+  # both serving instances map, counted as a share)
+  local key value rest
+  while read -r key value rest; do [ "$key" = Pss: ] && { echo "$value"; return; }; done < "/proc/$1/smaps_rollup"
+  echo 0
+}
 rss_kib() { # rss_kib PID: resident set size in KiB
   local key value rest
   while read -r key value rest; do [ "$key" = VmRSS: ] && { echo "$value"; return; }; done < "/proc/$1/status"
@@ -256,11 +263,17 @@ startup_ms() {
   echo $(( (now - start) / 1000 ))
 }
 
+started_in_ms() { # what the last fresh instance's Quarkus logged as "started in", in ms
+  local seconds
+  seconds=$(grep -o 'started in [0-9.]*s' "$logs_dir/bench-startup.log" | tail -1 | tr -dc '0-9.')
+  [ -n "$seconds" ] && awk -v s="$seconds" 'BEGIN { printf "%d\n", s * 1000 }'
+}
+
 # memory_after_load JDK JAVA IDS [-JVM_OPTION...]: a fresh instance on JAVA with native memory tracking, driven
 # directly for one run (recorded as "memory"); records its RSS and NMT summary under jdk.JDK.memory
 memory_after_load() {
   local jdk=$1 java=$2 ids=$3; shift 3
-  local pid file=nmt-jdk$1.txt
+  local pid file=nmt-jdk$jdk.txt
   pid=$(bench_instance bench-memory "$bench_fresh_port" "$bench_fresh_management" "$java" -XX:NativeMemoryTracking=summary "$@")
   wait_for 120 "bench-memory" http_ok "http://127.0.0.1:$bench_fresh_management/q/health/ready"
   measure memory "$jdk" 1 wrk_run "$bench_seconds" "http://127.0.0.1:$bench_fresh_port" BENCH_IDS="$ids"
@@ -351,7 +364,9 @@ jdk_startup() {
   for i in 1 2 3; do
     # shellcheck disable=SC2086 # no option or one
     record "jdk.$jdk.start.cache" "$(startup_ms "$java" "/users/${ids%-*}" $cache)"
+    record "jdk.$jdk.started-in.cache" "$(started_in_ms)"
     record "jdk.$jdk.start.plain" "$(startup_ms "$java" "/users/${ids%-*}")"
+    record "jdk.$jdk.started-in.plain" "$(started_in_ms)"
   done
   # shellcheck disable=SC2086
   memory_after_load "$jdk" "$java" "$ids" $cache
@@ -366,7 +381,10 @@ jdk_serving() {
   measure cold "$jdk" 1 wrk_run "$bench_cold_seconds" "$nginx" BENCH_IDS="$ids"
   measure warmup "$jdk" "$bench_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
   rps=$(steady full "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids")
-  for node in $(serving_nodes); do record "jdk.$jdk.rss.$node" "$(rss_kib "$(pid_of "$node")")"; done
+  for node in $(serving_nodes); do
+    record "jdk.$jdk.rss.$node" "$(rss_kib "$(pid_of "$node")")"
+    record "jdk.$jdk.pss.$node" "$(pss_kib "$(pid_of "$node")")"
+  done
   echo "$rps"
 }
 
@@ -442,8 +460,8 @@ jvm_accepts() { # jvm_accepts JAVA [SETTING...]: JAVA starts with the settings' 
 }
 
 # pair_side N JAVA IDS RATE [SETTINGS...]: nginx's serving instances restarted on JAVA with SETTINGS and native memory
-# tracking; BENCH_PAIR_WARMUP_RUNS warm-up runs, one at full speed and three at RATE through nginx; then the RSS and the
-# NMT summary of each instance
+# tracking; BENCH_PAIR_WARMUP_RUNS warm-up runs, the steady figure at full speed and three runs at RATE through nginx;
+# then the RSS, the PSS and the NMT summary of each instance
 pair_side() {
   local n=$1 java=$2 ids=$3 rate=$4; shift 4
   local jdk node pid nginx=http://127.0.0.1:$nginx_port
@@ -451,11 +469,12 @@ pair_side() {
   record "side.$n.settings" "$*"
   start_serving "$java" -XX:NativeMemoryTracking=summary "$@"
   measure "side.$n.warmup" "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
-  measure "side.$n.full" "$jdk" 1 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+  steady "side.$n.full" "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" >/dev/null
   measure "side.$n.half" "$jdk" 3 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" BENCH_RATE="$rate"
   for node in $(serving_nodes); do
     pid=$(pid_of "$node")
     record "side.$n.rss.$node" "$(rss_kib "$pid")"
+    record "side.$n.pss.$node" "$(pss_kib "$pid")"
     nmt_summary "$java" "$pid" "$bench_work/nmt-side$n-$node.txt"
     record "side.$n.nmt.$node" "nmt-side$n-$node.txt"
   done

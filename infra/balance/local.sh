@@ -448,6 +448,8 @@ status() {
     pid=-; [ "$state" = down ] || pid=$(pid_of "$node")
     printf '%-20s %-8s %-7s %s\n' "$node" "$pid" "$state" "$(address_of "$node")"
   done
+  local cache; cache=$(cds_opts)
+  echo "instances' JVM: $("$(instance_java)" -version 2>&1 | head -1), $java_opts ${cache:-(no class cache yet: up makes it)}"
   echo
   echo "HAProxy's view (http://127.0.0.1:$stats_port/):"
   haproxy_csv 2>/dev/null | awk -F, '$1 ~ /^(write|read)$/ && $2 !~ /^(FRONTEND|BACKEND)$/ {

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,10 +12,15 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.agroal.DataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -34,6 +40,13 @@ class ReadConsistencyTest {
     static final String LSN = "[0-9A-F]{1,8}/[0-9A-F]{1,8}";
     /** users.read.max-staleness (1 s) + the heartbeat interval, with room for a busy machine. */
     static final long STALENESS_BOUND_MS = 1000;
+
+    /** quarkus.datasource.write.jdbc.max-size */
+    static final int WRITE_POOL_SIZE = 16;
+
+    @Inject
+    @DataSource("write")
+    AgroalDataSource write;
 
     @AfterEach
     void replicationRunning() {
@@ -161,6 +174,31 @@ class ReadConsistencyTest {
         awaitStatus(() -> given().header(TOKEN, token).get("/users/" + id), 200);
         PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub ENABLE");
         awaitOnReplica(id);
+    }
+
+    @Test
+    void aWritePoolExhaustedByRequestsIsNoDeadPrimary() throws Exception {
+        // every connection of the write pool taken (as by a burst of slow writes) for longer than the heartbeat's
+        // horizon: the heartbeat has a connection of its own, so reads keep their route and a token read that the
+        // replica cannot serve still reads from the primary (read-primary pool) instead of a 503
+        PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub DISABLE");
+        Response created = createResponse("Busy pool", TestData.uniqueEmail());
+        String token = created.header(TOKEN);
+        long id = created.jsonPath().getLong("id");
+        List<Connection> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < WRITE_POOL_SIZE; i++) {
+                held.add(write.getConnection());
+            }
+            sleep(3_000); // beyond the pool's acquisition timeout (2 s) and the heartbeat's horizon (1 s)
+            given().header(TOKEN, token).get("/users/" + id).then().statusCode(200)
+                    .header(ROUTE, "primary; reason=token");
+            given().get("/db").then().statusCode(200).body("route.reason", not(equalTo("primary-down")));
+        } finally {
+            for (Connection connection : held) {
+                connection.close();
+            }
+        }
     }
 
     @Test

@@ -209,7 +209,8 @@ public final class BenchReport {
         List<String> rss = new ArrayList<>(List.of("RSS ≤ 150 MB per instance after load (the serving instances after"
                 + " the steady runs)"));
         OptionalDouble mainRss = largestRssMb("jdk." + main + ".rss.");
-        rss.add(mainRss.isPresent() ? rssList("jdk." + main + ".rss.") : "n/a");
+        rss.add(mainRss.isPresent() ? rssList("jdk." + main + ".rss.") + " (PSS, the shared class cache counted"
+                + " as a share: " + rssList("jdk." + main + ".pss.") + ")" : "n/a");
         rss.add(verdict(mainRss.isPresent() && mainRss.getAsDouble() <= RSS_TARGET_MB));
         others.forEach(j -> rss.add(rssList("jdk." + j + ".rss.")));
         t.row(rss.toArray(String[]::new));
@@ -253,6 +254,8 @@ public final class BenchReport {
                 + ".cache") + "`)"));
         t.row(perJdk("start to the first 200, with the cache: median (3 runs)", j -> startCell(j, "cache")));
         t.row(perJdk("start to the first 200, without it: median (3 runs)", j -> startCell(j, "plain")));
+        t.row(perJdk("of which Quarkus' own \"started in\" (median, with / without the cache)",
+                j -> medianMs("jdk." + j + ".started-in.cache") + " / " + medianMs("jdk." + j + ".started-in.plain")));
         t.row(perJdk("cold: the first " + results.get("setting.cold_seconds") + " s through nginx after the start",
                 j -> runs.last("cold", j).map(c -> String.format(Locale.ROOT, "%s req/s, p99 %.1f ms (%s of steady)",
                         rps(Optional.of(c)), c.p99(), percentOf(c, runs.last("full", j)))).orElse("n/a")));
@@ -265,6 +268,8 @@ public final class BenchReport {
         t.row(perJdk("steady: CPU per request (whole machine)", j -> runs.last("full", j).map(f -> String.format(
                 Locale.ROOT, "%.3f ms", f.cpuMsPerRequest(ticksPerSecond))).orElse("n/a")));
         t.row(perJdk("RSS of each serving instance after the steady runs", j -> rssList("jdk." + j + ".rss.")));
+        t.row(perJdk("PSS of each (pages both instances map, such as the class cache, counted as a share)",
+                j -> rssList("jdk." + j + ".pss.")));
         t.row(perJdk("a fresh instance after one run of load (native memory tracking on): RSS / committed by NMT",
                 j -> String.format(Locale.ROOT, "%s / %s", mb(results.number("jdk." + j + ".memory.rss")),
                         nmt(results.first("jdk." + j + ".memory.nmt")).map(n -> mbOfKb(n.totalKb())).orElse("n/a"))));
@@ -436,14 +441,15 @@ public final class BenchReport {
         StringBuilder s = new StringBuilder("## Tuning, before and after\n\n");
         s.append(String.format(Locale.ROOT, "Both sides of each change measured in this run, the same way: nginx's"
                 + " serving instances restarted on %s with the side's settings (and native memory tracking on), %s"
-                + " warm-up runs, one run at full speed, three at half of the peak (%s req/s; the median by p99), then"
-                + " the RSS and the memory committed by NMT of the larger instance. A side shared by several changes is"
+                + " warm-up runs, the steady figure at full speed (as above), three runs at half of the peak (%s req/s; the median by p99), then"
+                + " the RSS, the PSS and the memory committed by NMT of the larger instance. A side shared by several changes is"
                 + " measured once. The changes are the list `bench_pairs` in"
                 + " [infra/balance/bench.sh](../infra/balance/bench.sh): one line each, the settings of either side as"
                 + " environment variables or JVM options.\n\n", jdkName(main), results.get("setting.pair_warmup_runs"),
                 results.get("half.rate")));
         Table t = new Table();
-        t.head("change", "before → after", "req/s", "p99 ms", "p99 ms at half of peak", "RSS MB", "NMT committed MB");
+        t.head("change", "before → after", "req/s", "p99 ms", "p99 ms at half of peak", "RSS MB", "PSS MB",
+                "NMT committed MB");
         for (List<String> pair : results.lines("pair")) {
             String before = pair.get(1);
             String after = pair.get(2);
@@ -454,6 +460,7 @@ public final class BenchReport {
                     beforeAfter(b.full.map(Run::p99), a.full.map(Run::p99), "%.2f", false),
                     beforeAfter(b.half.map(Run::p99), a.half.map(Run::p99), "%.2f", false),
                     beforeAfter(b.rssMb, a.rssMb, "%.0f", false),
+                    beforeAfter(b.pssMb, a.pssMb, "%.0f", false),
                     beforeAfter(b.nmtMb, a.nmtMb, "%.0f", false));
         }
         s.append(t);
@@ -490,16 +497,19 @@ public final class BenchReport {
         return s.append('\n').toString();
     }
 
-    private record Side(Optional<Run> full, Optional<Run> half, Optional<Double> rssMb, Optional<Double> nmtMb) {
+    private record Side(Optional<Run> full, Optional<Run> half, Optional<Double> rssMb, Optional<Double> pssMb,
+            Optional<Double> nmtMb) {
     }
 
     private Side side(String n) {
         String jdk = main;
         OptionalDouble rss = largestRssMb("side." + n + ".rss.");
+        OptionalDouble pss = largestRssMb("side." + n + ".pss.");
         Optional<Double> nmtMb = serving.stream().map(node -> nmt(results.first("side." + n + ".nmt." + node)))
                 .flatMap(Optional::stream).map(m -> m.totalKb() / 1024.0).max(Double::compare);
         return new Side(runs.last("side." + n + ".full", jdk), runs.medianByP99("side." + n + ".half", jdk),
-                rss.isPresent() ? Optional.of(rss.getAsDouble()) : Optional.empty(), nmtMb);
+                rss.isPresent() ? Optional.of(rss.getAsDouble()) : Optional.empty(),
+                pss.isPresent() ? Optional.of(pss.getAsDouble()) : Optional.empty(), nmtMb);
     }
 
     private String settings(String side) {

@@ -1,24 +1,18 @@
 package org.acme.users.chat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.agroal.api.AgroalDataSource;
-import io.agroal.api.configuration.AgroalConnectionFactoryConfiguration;
-import io.agroal.api.security.SimplePassword;
-import io.quarkus.agroal.DataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.acme.users.config.UsersConfig;
-import org.acme.users.routing.ReadWriteRouting;
+import org.acme.users.routing.PrimaryConnections;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -37,8 +31,7 @@ public class ChatListener {
     private static final long CHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     @Inject
-    @DataSource(ReadWriteRouting.WRITE)
-    AgroalDataSource write;
+    PrimaryConnections primary;
 
     @Inject
     ChatRooms rooms;
@@ -78,7 +71,7 @@ public class ChatListener {
     private void listen() {
         long backoffMillis = 250;
         while (running) {
-            try (Connection connection = connect()) {
+            try (Connection connection = primary.open("chat")) {
                 try (Statement statement = connection.createStatement()) {
                     statement.execute("LISTEN " + ChatService.CHANNEL);
                 }
@@ -116,24 +109,6 @@ public class ChatListener {
             }
         }
         listening = false;
-    }
-
-    /** The write datasource's URL, role and JDBC properties (connect and socket timeouts): one place for them. */
-    private Connection connect() throws SQLException {
-        AgroalConnectionFactoryConfiguration factory = write.getConfiguration().connectionPoolConfiguration()
-                .connectionFactoryConfiguration();
-        Properties properties = new Properties();
-        properties.putAll(factory.jdbcProperties());
-        if (factory.principal() != null) {
-            properties.setProperty("user", factory.principal().getName());
-        }
-        for (Object credential : factory.credentials()) {
-            if (credential instanceof SimplePassword password) {
-                properties.setProperty("password", password.getWord());
-            }
-        }
-        properties.setProperty("ApplicationName", config.instanceName() + "-chat");
-        return DriverManager.getConnection(factory.jdbcUrl(), properties);
     }
 
     private void relay(String payload, String token) {

@@ -2,6 +2,7 @@ package org.acme.users.consistency;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.agroal.DataSource;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.sql.Connection;
@@ -14,6 +15,7 @@ import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.acme.users.problem.DatabaseFailures;
+import org.acme.users.routing.PrimaryConnections;
 import org.acme.users.routing.ReadWriteRouting;
 import org.jboss.logging.Logger;
 import org.acme.users.config.UsersConfig;
@@ -45,6 +47,12 @@ public class PrimaryWal {
 
     @Inject
     UsersConfig config;
+
+    @Inject
+    PrimaryConnections connections;
+
+    /** The heartbeat's own connection to the primary, opened on the first beat and again after a failure. */
+    private volatile Connection heartbeatConnection;
 
 
     /** The highest position this instance has seen the primary at (unsigned compare). */
@@ -104,13 +112,32 @@ public class PrimaryWal {
         return lastBeatFailed && !reachable();
     }
 
-    /** One heartbeat: this instance's row on the primary gets the time now (this instance's clock, read back by it). */
+    /**
+     * One heartbeat: this instance's row on the primary gets the time now (this instance's clock, read back by it).
+     * On a connection of its own, outside the write pool: requests that exhaust the pool are no dead primary.
+     * Only the heartbeat thread calls it.
+     */
     void beat() {
-        try (Connection connection = write.getConnection();
-                PreparedStatement statement = connection.prepareStatement(
-                        "INSERT INTO users.replication_heartbeat AS h (instance, beat_at) VALUES (?, ?)"
-                                + " ON CONFLICT (instance) DO UPDATE SET beat_at = EXCLUDED.beat_at"
-                                + " RETURNING pg_current_wal_insert_lsn()::text")) {
+        try {
+            if (heartbeatConnection == null) {
+                heartbeatConnection = connections.open("heartbeat");
+            }
+            beatOn(heartbeatConnection);
+        } catch (SQLException | RuntimeException e) {
+            closeHeartbeatConnection();
+            lastBeatFailed = true;
+            if (beating) {
+                beating = false;
+                LOG.warnf("replication heartbeat: the primary does not take it (%s); reads stay on the replica", e.getMessage());
+            }
+        }
+    }
+
+    private void beatOn(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "INSERT INTO users.replication_heartbeat AS h (instance, beat_at) VALUES (?, ?)"
+                        + " ON CONFLICT (instance) DO UPDATE SET beat_at = EXCLUDED.beat_at"
+                        + " RETURNING pg_current_wal_insert_lsn()::text")) {
             statement.setString(1, config.instanceName());
             statement.setTimestamp(2, Timestamp.from(Instant.now()));
             try (ResultSet rs = statement.executeQuery()) {
@@ -123,11 +150,18 @@ public class PrimaryWal {
                 beating = true;
                 LOG.info("replication heartbeat: writing to the primary");
             }
-        } catch (SQLException | RuntimeException e) {
-            lastBeatFailed = true;
-            if (beating) {
-                beating = false;
-                LOG.warnf("replication heartbeat: the primary does not take it (%s); reads stay on the replica", e.getMessage());
+        }
+    }
+
+    @PreDestroy
+    void closeHeartbeatConnection() {
+        Connection connection = heartbeatConnection;
+        heartbeatConnection = null;
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debugf("replication heartbeat: closing its connection: %s", e.getMessage());
             }
         }
     }
