@@ -239,7 +239,49 @@ public final class BenchReport {
         t.row(p99.toArray(String[]::new));
 
         return "## Targets\n\nThe targets of issue #14 on this machine. A target not met is reported with the figure"
-                + " measured.\n\n" + t + "\n";
+                + " measured.\n\n" + t + "\n" + targetReasons();
+    }
+
+    /** What each target's figure is made of, from this run's other measurements. */
+    private String targetReasons() {
+        StringBuilder s = new StringBuilder("What the figures are made of, from this run's other measurements"
+                + " (" + jdkName(main) + "):\n\n");
+        OptionalDouble start = Stats.median(results.numbers("jdk." + main + ".start.cache"));
+        OptionalDouble startedIn = Stats.median(results.numbers("jdk." + main + ".started-in.cache"));
+        OptionalDouble plain = Stats.median(results.numbers("jdk." + main + ".start.plain"));
+        if (start.isPresent() && startedIn.isPresent() && plain.isPresent()) {
+            s.append(String.format(Locale.ROOT, "- **Start:** of the %.0f ms to the first 200, %.0f ms are Quarkus'"
+                    + " own start as it logs it (\"started in\": the boot of the framework and its extensions), the rest"
+                    + " the JVM before it and the first request. The cache already takes %.0f ms off the start without"
+                    + " it (%.0f ms).%n", start.getAsDouble(), startedIn.getAsDouble(),
+                    plain.getAsDouble() - start.getAsDouble(), plain.getAsDouble()));
+        }
+        Optional<Nmt> memory = nmt(results.first("jdk." + main + ".memory.nmt"));
+        memory.ifPresent(n -> {
+            List<String> parts = n.committedKb().entrySet().stream()
+                    .sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(4)
+                    .map(e -> e.getKey() + " " + mbOfKb(e.getValue())).toList();
+            s.append("- **Memory:** a fresh instance after load commits " + mbOfKb(n.totalKb()) + " by native memory"
+                    + " tracking, the largest parts " + String.join(", ", parts) + "; the shared class space is the"
+                    + " class cache mapped from its file, the same pages in every instance (hence PSS "
+                    + rssList("jdk." + main + ".pss.") + " for RSS " + rssList("jdk." + main + ".rss.") + ").\n");
+        });
+        Optional<Run> host = runs.last("host", main);
+        Optional<Run> instance = runs.last("instance", main);
+        Optional<Run> full = runs.last("full", main);
+        Optional<Run> sameQuery = runs.medianByRps("ceiling.same-query", "");
+        if (host.isPresent() && instance.isPresent() && full.isPresent() && sameQuery.isPresent()) {
+            s.append(String.format(Locale.ROOT, "- **Throughput:** one instance answers %s req/s without the database"
+                    + " (`/host`, the framework alone) and %s req/s with it; nginx in front of two instances, %s req/s."
+                    + " The whole machine spends %.3f ms of CPU per full-stack request against %.3f ms per pgbench"
+                    + " transaction of the same query, and the load generator, nginx, both instances, HAProxy and"
+                    + " PostgreSQL share its 2 cores.%n", rps(host), rps(instance), rps(full),
+                    full.get().cpuMsPerRequest(ticksPerSecond), sameQuery.get().cpuMsPerRequest(ticksPerSecond)));
+        }
+        Optional<Run> half = runs.medianByP99("half", main);
+        half.ifPresent(h -> s.append(String.format(Locale.ROOT, "- **Latency at half of peak:** p50 %.2f ms, p99 %.2f"
+                + " ms, p99.9 %.2f ms, paced from the same 2 cores the whole stack runs on.%n", h.p50(), h.p99(), h.p999())));
+        return s.append('\n').toString();
     }
 
     // ---- JDK 17 and JDK 25 ------------------------------------------------------------------------------------------
@@ -448,8 +490,8 @@ public final class BenchReport {
                 + " environment variables or JVM options.\n\n", jdkName(main), results.get("setting.pair_warmup_runs"),
                 results.get("half.rate")));
         Table t = new Table();
-        t.head("change", "before → after", "req/s", "p99 ms", "p99 ms at half of peak", "RSS MB", "PSS MB",
-                "NMT committed MB");
+        t.head("change", "before → after", "req/s", "p99 ms", "CPU ms/request", "p99 ms at half of peak", "RSS MB",
+                "PSS MB", "NMT committed MB");
         for (List<String> pair : results.lines("pair")) {
             String before = pair.get(1);
             String after = pair.get(2);
@@ -458,6 +500,8 @@ public final class BenchReport {
             t.row(pair.get(0), settings(before) + " → " + settings(after),
                     beforeAfter(b.full.map(Run::rps), a.full.map(Run::rps), "%.0f", true),
                     beforeAfter(b.full.map(Run::p99), a.full.map(Run::p99), "%.2f", false),
+                    beforeAfter(b.full.map(r -> r.cpuMsPerRequest(ticksPerSecond)),
+                            a.full.map(r -> r.cpuMsPerRequest(ticksPerSecond)), "%.3f", false),
                     beforeAfter(b.half.map(Run::p99), a.half.map(Run::p99), "%.2f", false),
                     beforeAfter(b.rssMb, a.rssMb, "%.0f", false),
                     beforeAfter(b.pssMb, a.pssMb, "%.0f", false),
