@@ -158,11 +158,15 @@ public final class ScenarioRun {
         return longest;
     }
 
-    /** From the failure to the first /db answer that shows reads served by NODE; -1 if none did. */
+    /**
+     * From the failure command returning (the node is down or frozen by then; `docker pause` alone takes seconds on a
+     * busy machine, which is not the stack's reaction) to the first /db answer that shows reads served by NODE; -1 if
+     * none did. Measured like {@link #readsBackOnReplicaMs()}, from the command's return.
+     */
     public double firstReadsOnAfterFailureMs(String node) {
-        double failAt = events.get(0).atMs();
-        return probes.stream().filter(p -> p.atMs() >= failAt && node.equals(p.readNode()))
-                .mapToDouble(p -> p.atMs() - failAt).min().orElse(-1);
+        double failed = events.get(0).doneMs();
+        return probes.stream().filter(p -> p.atMs() >= failed && node.equals(p.readNode()))
+                .mapToDouble(p -> p.atMs() - failed).min().orElse(-1);
     }
 
     /**
