@@ -154,8 +154,7 @@ class ReadConsistencyTest {
 
     @Test
     void aTokenAheadOfTheReplicaWithThePrimaryDownIs503NeverA404() throws Exception {
-        PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub DISABLE");
-        Response created = createResponse("Unreplicated", TestData.uniqueEmail());
+        Response created = createUnreplicated("Unreplicated");
         String token = created.header(TOKEN);
         long id = created.jsonPath().getLong("id");
         given().header(TOKEN, token).get("/users/" + id).then().statusCode(200).header(ROUTE, "primary; reason=token");
@@ -181,8 +180,7 @@ class ReadConsistencyTest {
         // every connection of the write pool taken (as by a burst of slow writes) for longer than the heartbeat's
         // horizon: the heartbeat has a connection of its own, so reads keep their route and a token read that the
         // replica cannot serve still reads from the primary (read-primary pool) instead of a 503
-        PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub DISABLE");
-        Response created = createResponse("Busy pool", TestData.uniqueEmail());
+        Response created = createUnreplicated("Busy pool");
         String token = created.header(TOKEN);
         long id = created.jsonPath().getLong("id");
         List<Connection> held = new ArrayList<>();
@@ -257,6 +255,12 @@ class ReadConsistencyTest {
         System.out.printf("read consistency: reads back on the replica %d ms after replication resumed%n",
                 (System.nanoTime() - restarted) / 1_000_000);
         given().get("/users/" + id).then().statusCode(200).header(ROUTE, "replica; reason=fresh");
+    }
+
+    /** Replication disabled, then a user created: the primary has it, the replica never will until it is enabled. */
+    private static Response createUnreplicated(String name) {
+        PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub DISABLE");
+        return createResponse(name, TestData.uniqueEmail());
     }
 
     private static Response createResponse(String name, String email) {
