@@ -9,13 +9,15 @@
 #   pg-node.sh stop      DATADIR                     fast shutdown
 #   pg-node.sh kill      DATADIR                     SIGKILL the postmaster and its children (a crash)
 #   pg-node.sh bootstrap DATADIR primary|replica     roles, database, schema, publication/subscription
+#   pg-node.sh hba       FILE                        write pg_hba.conf there (Patroni's members use it too)
 #   pg-node.sh psql      DATADIR [psql args...]      superuser psql over the node's own socket
 #
 # Settings come from the environment (defaults in brackets):
 #   PG_LISTEN [127.0.0.1]  PG_CLIENT_CIDR [127.0.0.1/32]  PG_CHECK_CIDR [127.0.0.1/32] (health-check role, space-separated)
 #   PG_SUPERUSER_PASSWORD (init)  USERS_DB [users]
 #   USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD (bootstrap)
-#   USERS_PRIMARY_HOST [127.0.0.1] USERS_PRIMARY_PORT (bootstrap replica: where the subscription connects)
+#   USERS_PRIMARY_HOSTS [127.0.0.1] USERS_PRIMARY_PORTS (bootstrap replica: the primary's members, comma-separated,
+#   where the subscription connects)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +36,20 @@ conf_value() { # conf_value DATADIR KEY -> last value set in postgresql.conf
 node_psql() { # node_psql DATADIR args... : superuser, unix socket inside the data directory
   local dir=$1; shift
   PGOPTIONS="-c client_min_messages=warning" as_pg "$PG_BIN/psql" -X -q -h "$dir" -p "$(conf_value "$dir" port)" -U postgres "$@"
+}
+
+write_hba() { # write_hba FILE: who may connect, and how. First match wins.
+  {
+    echo "# --- balance topology (postgres/pg-node.sh) ---"
+    echo "local all         postgres                          peer"
+    # HAProxy's health-check role may connect without a password, from its address only
+    for cidr in ${PG_CHECK_CIDR:-127.0.0.1/32}; do
+      echo "host  all         haproxy_check  $cidr  trust"
+    done
+    echo "host  all         haproxy_check  0.0.0.0/0          reject"
+    echo "host  replication all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
+    echo "host  all         all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
+  } > "$1"
 }
 
 cmd=${1:?usage: pg-node.sh init|start|stop|kill|bootstrap|psql DATADIR ...}
@@ -70,18 +86,15 @@ password_encryption = scram-sha-256
 tcp_keepalives_idle = 10
 tcp_keepalives_interval = 5
 tcp_keepalives_count = 3
+# As a subscriber: a publisher that went silent (a killed or frozen leader) is given up after 5 s, and the apply
+# worker connects again after 1 s (to whichever member leads now), not after the default 60 s and 5 s.
+wal_receiver_timeout = 5s
+wal_retrieve_retry_interval = 1s
 CONF
-    # First match wins: HAProxy's health-check role may connect without a password, from its address only.
-    {
-      echo "# --- balance topology ---"
-      echo "local all         postgres                          peer"
-      for cidr in ${PG_CHECK_CIDR:-127.0.0.1/32}; do
-        echo "host  all         haproxy_check  $cidr  trust"
-      done
-      echo "host  all         haproxy_check  0.0.0.0/0          reject"
-      echo "host  replication all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
-      echo "host  all         all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
-    } > "$dir/pg_hba.conf"
+    write_hba "$dir/pg_hba.conf"
+    ;;
+  hba)
+    write_hba "$dir"
     ;;
   start)
     as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 ${PG_START_OPTIONS:+-o "$PG_START_OPTIONS"} start >/dev/null
@@ -109,7 +122,9 @@ CONF
       primary)
         vars+=(-v "writer_password=${USERS_WRITER_PASSWORD:?}" -v "replicator_password=${USERS_REPLICATOR_PASSWORD:?}") ;;
       replica)
-        conninfo="host=${USERS_PRIMARY_HOST:-127.0.0.1} port=${USERS_PRIMARY_PORT:?} dbname=${USERS_DB:-users} user=users_replicator password=${USERS_REPLICATOR_PASSWORD:?} connect_timeout=5"
+        # every member of the primary's Patroni cluster: libpq tries them in turn and keeps the one that is read-write,
+        # so the subscription follows the leader across a failover (its slot is there: postgres/patroni.yml)
+        conninfo="host=${USERS_PRIMARY_HOSTS:-127.0.0.1} port=${USERS_PRIMARY_PORTS:?} target_session_attrs=read-write dbname=${USERS_DB:-users} user=users_replicator password=${USERS_REPLICATOR_PASSWORD:?} connect_timeout=2"
         vars+=(-v "primary_conninfo=$conninfo") ;;
       *) echo "pg-node: bootstrap takes primary or replica" >&2; exit 2 ;;
     esac

@@ -8,8 +8,10 @@
 #   BALANCE_INSTANCES    [3]         service instances; the last one is nginx's `backup`
 #   BALANCE_PORT_OFFSET  [0]         added to every port below (a second topology beside the first: tests)
 #   ports: nginx 8080 (HTTPS 8443), users-backend-N 8080+N (management: health, metrics, OpenAPI 9080+N),
-#          HAProxy write 5000 / read 5001 / stats 7000, service-db 15432, service-db-replica 15433 (5432 is left to a
-#          system PostgreSQL). Everything listens on 127.0.0.1 only; nginx is the one meant to be reached.
+#          HAProxy write 5000 / read 5001 / stats 7000, the primary's Patroni members service-db-1 15432 and
+#          service-db-2 15434 (their REST API 8201, 8202), etcd 2479 (peer 2480), service-db-replica 15433 (5432,
+#          2379 and 8008 are left to a system PostgreSQL, etcd and Patroni). Everything listens on 127.0.0.1 only;
+#          nginx is the one meant to be reached.
 #   NGINX_SERVER_NAMES   [localhost 127.0.0.1]  host names nginx serves (others: 421) and the service may put in
 #                                      Location; NGINX_RATE_LIMIT, NGINX_RATE_BURST, NGINX_CONN_LIMIT, NGINX_TLS_CERT,
 #                                      NGINX_TLS_KEY: see nginx/render.sh (a self-signed certificate is made on first up)
@@ -30,15 +32,17 @@ nginx_tls_port=$((8443 + offset))
 write_port=$((5000 + offset))
 read_port=$((5001 + offset))
 stats_port=$((7000 + offset))
-primary_port=$((15432 + offset))
 replica_port=$((15433 + offset))
+etcd_port=$((2479 + offset))
+etcd_peer_port=$((2480 + offset))
 app_dir=$root/users-service/target/quarkus-app
 jar=$app_dir/quarkus-run.jar
 java_opts=${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m}
 run=$BALANCE_HOME/run
 logs_dir=$BALANCE_HOME/logs
 pg_node=$root/postgres/pg-node.sh
-secret_names=(PG_SUPERUSER_PASSWORD USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD)
+secret_names=(PG_SUPERUSER_PASSWORD USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD
+              PG_REPLICATION_PASSWORD PATRONI_RESTAPI_PASSWORD)
 
 log() { printf 'balance: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -49,6 +53,9 @@ deps() {
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql-15)
   command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  # the primary is a Patroni cluster on etcd (Debian's packages; neither starts anything on the ports used here)
+  command -v patroni >/dev/null 2>&1 || missing+=(patroni)
+  command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
   # njs: nginx checks every request target and header value before proxying (nginx/edge.js)
   [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
@@ -68,11 +75,15 @@ deps() {
 
 # ---- nodes ----------------------------------------------------------------------------------------
 nodes() {
-  echo service-db service-db-replica haproxy
+  echo etcd service-db-1 service-db-2 service-db-replica haproxy
   for i in $(seq 1 "$instances"); do echo "users-backend-$i"; done
   echo nginx
 }
 is_node() { nodes | tr ' ' '\n' | grep -qx -- "$1"; }
+members() { echo service-db-1 service-db-2; } # the primary's Patroni cluster, service-db
+is_member() { case "$1" in service-db-1|service-db-2) return 0 ;; *) return 1 ;; esac; }
+member_pg_port() { case "$1" in service-db-1) echo $((15432 + offset)) ;; service-db-2) echo $((15434 + offset)) ;; esac; }
+member_api_port() { echo $((8200 + offset + ${1#service-db-})); }
 instance_port() { echo $((8080 + offset + ${1#users-backend-})); }
 management_port() { echo $((9080 + offset + ${1#users-backend-})); }
 pg_base() { # where the data directories live: under BALANCE_HOME, unless PostgreSQL's account cannot reach it
@@ -88,7 +99,8 @@ pg_dir() { echo "$(pg_base)/$1"; }
 pid_of() { # the main PID of a node, if it has one recorded and that PID is still the node's program
   local file program pid
   case "$1" in
-    service-db|service-db-replica) file=$(pg_dir "$1")/postmaster.pid; program=postgres ;;
+    service-db-replica) file=$(pg_dir "$1")/postmaster.pid; program=postgres ;;
+    service-db-*) file=$run/$1.pid; program=patroni ;;
     users-backend-*) file=$run/$1.pid; program=java ;;
     *) file=$run/$1.pid; program=$1 ;;
   esac
@@ -118,13 +130,22 @@ alive() { # alive PID...: true while any of them runs. A zombie has exited (only
 }
 node_pids() { # the main PID and its children: a frozen PostgreSQL or nginx must not answer from a child
   local pid
+  if is_member "$1"; then member_pids "$1"; return; fi
   pid=$(pid_of "$1" 2>/dev/null) || return 0
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
   echo "$pid" $(pgrep -P "$pid" || true)
 }
+member_pids() { # Patroni, its children, and its PostgreSQL: Patroni starts the postmaster detached from itself
+  local pid postmaster
+  pid=$(pid_of "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid" $(pgrep -P "$pid" || true)
+  postmaster=$(head -n 1 "$(pg_dir "$1")/postmaster.pid" 2>/dev/null) || return 0
+  [ "$(cat "/proc/$postmaster/comm" 2>/dev/null)" = postgres ] || return 0
+  echo "$postmaster" $(pgrep -P "$postmaster" || true)
+}
 address_of() {
   case "$1" in
-    service-db) echo "127.0.0.1:$primary_port" ;;
+    etcd) echo "127.0.0.1:$etcd_port (client) 127.0.0.1:$etcd_peer_port (peer)" ;;
+    service-db-1|service-db-2) echo "127.0.0.1:$(member_pg_port "$1") (PostgreSQL) 127.0.0.1:$(member_api_port "$1") (Patroni REST API)" ;;
     service-db-replica) echo "127.0.0.1:$replica_port" ;;
     haproxy) echo "127.0.0.1:$write_port (write) 127.0.0.1:$read_port (read) 127.0.0.1:$stats_port (stats)" ;;
     nginx) echo "127.0.0.1:$nginx_port (HTTP) 127.0.0.1:$nginx_tls_port (HTTPS)" ;;
@@ -134,10 +155,9 @@ address_of() {
 
 load_secrets() {
   local file=$BALANCE_HOME/secrets.env name
-  if [ ! -f "$file" ]; then
-    (umask 077; for name in "${secret_names[@]}"; do
-      echo "$name=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"; done > "$file")
-  fi
+  # generated once each (a secret added by a newer version of this file is added to an older secrets.env)
+  (umask 077; touch "$file"; for name in "${secret_names[@]}"; do
+    grep -q "^$name=" "$file" || echo "$name=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" >> "$file"; done)
   # values already in the environment win over the generated ones
   while IFS='=' read -r name value; do
     [ -n "${!name:-}" ] || export "$name=$value"
@@ -162,34 +182,105 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 haproxy_csv() { curl -fsS --max-time 2 "http://127.0.0.1:$stats_port/;csv"; }
-haproxy_sees_up() { haproxy_csv | grep -q "^write,service-db,.*,UP,"; haproxy_csv | grep -q "^read,service-db-replica,.*,UP,"; }
+haproxy_sees_up() { # a leader on the write port, the replica on the read port
+  local csv; csv=$(haproxy_csv) || return 1
+  grep -q "^write,service-db-[0-9]*,.*,UP," <<<"$csv" && grep -q "^read,service-db-replica,.*,UP," <<<"$csv"
+}
 
-start_db() { # start_db NODE: create and bootstrap on first use, then start
-  local node=$1 dir port
+start_db() { # start_db service-db-replica: create and bootstrap on first use, then start
+  local node=$1 dir
   dir=$(pg_dir "$node")
-  [ "$node" = service-db ] && port=$primary_port || port=$replica_port
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$(dirname "$dir")"
     chmod 755 "$(dirname "$dir")"
-    "$pg_node" init "$dir" "$port" "$node"
+    "$pg_node" init "$dir" "$replica_port" "$node"
   fi
   [ "$(state_of "$node")" = down ] && "$pg_node" start "$dir"
   # bootstrap is idempotent: run it again when the SQL changed since
   if [ ! -f "$dir/.bootstrapped" ] || [ -n "$(find "$root/postgres/sql" -newer "$dir/.bootstrapped")" ]; then
-    if [ "$node" = service-db ]; then
-      "$pg_node" bootstrap "$dir" primary
-    else
-      [ "$(state_of service-db)" = up ] || start_db service-db
-      USERS_PRIMARY_PORT=$primary_port "$pg_node" bootstrap "$dir" replica
-    fi
+    wait_for 60 "a leader of service-db" leader_member
+    USERS_PRIMARY_HOSTS=127.0.0.1,127.0.0.1 \
+    USERS_PRIMARY_PORTS=$(member_pg_port service-db-1),$(member_pg_port service-db-2) \
+      "$pg_node" bootstrap "$dir" replica
     touch "$dir/.bootstrapped"
   fi
 }
 
+# ---- the primary: a Patroni cluster (service-db-1, service-db-2) on one etcd ------------------------------
+start_etcd() {
+  spawn etcd etcd --name etcd --data-dir "$BALANCE_HOME/etcd" --logger zap --log-level warn \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+    --initial-cluster "etcd=http://127.0.0.1:$etcd_peer_port"
+  wait_for 20 etcd http_ok "http://127.0.0.1:$etcd_port/health"
+}
+
+member_env() { # the environment of a member's Patroni (postgres/patroni-member.sh)
+  local port api
+  port=$(member_pg_port "$1"); api=$(member_api_port "$1")
+  echo ETCD_HOSTS="127.0.0.1:$etcd_port" MEMBER_PG_LISTEN="127.0.0.1:$port" MEMBER_PG_ADDRESS="127.0.0.1:$port" \
+       MEMBER_API_LISTEN="127.0.0.1:$api" MEMBER_API_ADDRESS="127.0.0.1:$api" PG_CLIENT_CIDR=127.0.0.1/32 \
+       HOME="$(pg_base)" LC_ALL=C.UTF-8
+  local name; for name in "${secret_names[@]}"; do echo "$name=${!name}"; done
+}
+
+start_member() { # Patroni decides: initialise the cluster, clone the leader, or rejoin it (pg_rewind)
+  local node=$1 scripts
+  scripts=$(member_scripts)
+  if [ "$(id -u)" = 0 ]; then
+    # shellcheck disable=SC2046 # word lists by construction (no spaces in values)
+    spawn "$node" env -i PATH="$PATH" $(member_env "$node") \
+      setpriv --reuid=postgres --regid=postgres --init-groups "$scripts/patroni-member.sh" "$node" "$(pg_dir "$node")"
+  else
+    # shellcheck disable=SC2046
+    spawn "$node" env -i PATH="$PATH" $(member_env "$node") "$scripts/patroni-member.sh" "$node" "$(pg_dir "$node")"
+  fi
+}
+# The members run as PostgreSQL's account, which may not reach this checkout (root's, under /root): their scripts
+# and SQL are copied where it can, into a directory named by their content (a running member's files never change).
+member_scripts() {
+  local base files sum scripts
+  base=$(pg_base); files=("$root"/postgres/{patroni-member.sh,patroni-post-bootstrap.sh,patroni.yml,pg-node.sh,sql})
+  sum=$(cat "$root"/postgres/{patroni-member.sh,patroni-post-bootstrap.sh,patroni.yml,pg-node.sh} "$root"/postgres/sql/* | md5sum | cut -c1-12)
+  scripts=$base/scripts-$sum
+  if [ ! -d "$scripts" ]; then
+    mkdir -p "$base"; chmod 755 "$base"
+    [ "$(id -u)" != 0 ] || chown postgres:postgres "$base"
+    mkdir -p "$scripts.tmp"; cp -r "${files[@]}" "$scripts.tmp/"; chmod -R a+rX "$scripts.tmp"; mv "$scripts.tmp" "$scripts"
+  fi
+  echo "$scripts"
+}
+
+patroni_get() { curl -fsS --max-time 1 "http://127.0.0.1:$(member_api_port "$1")$2"; }
+leader_member() { # the member whose Patroni says it leads (GET /primary answers 200 on the leader only)
+  local member
+  for member in $(members); do
+    patroni_get "$member" /primary >/dev/null 2>&1 && { echo "$member"; return 0; }
+  done
+  return 1
+}
+# A standby that can take over: streaming from the leader, and holding the copy of the logical replica's slot
+# (Patroni copies it once the leader has it, then restarts the standby); a failover before that would strand the
+# subscription.
+member_is_ready_standby() {
+  patroni_get "$1" /replica >/dev/null 2>&1 &&
+    [ "$(timeout 3 "$pg_node" psql "$(pg_dir "$1")" -d postgres -At -c \
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'users_sub'" 2>/dev/null)" = 1 ]
+}
+member_ready() { # the leader, or a standby ready to take over
+  [ "$(leader_member)" = "$1" ] || member_is_ready_standby "$1"
+}
+cluster_ready() { # a leader, and every member ready
+  local member
+  leader_member >/dev/null || return 1
+  for member in $(members); do member_ready "$member" || return 1; done
+}
+
 start_haproxy() {
   HAPROXY_WRITE_BIND=127.0.0.1:$write_port HAPROXY_READ_BIND=127.0.0.1:$read_port \
-  HAPROXY_STATS_BIND=127.0.0.1:$stats_port SERVICE_DB_ADDR=127.0.0.1:$primary_port \
-  SERVICE_DB_REPLICA_ADDR=127.0.0.1:$replica_port \
+  HAPROXY_STATS_BIND=127.0.0.1:$stats_port SERVICE_DB_REPLICA_ADDR=127.0.0.1:$replica_port \
+  SERVICE_DB_1_ADDR=127.0.0.1:$(member_pg_port service-db-1) SERVICE_DB_1_API_PORT=$(member_api_port service-db-1) \
+  SERVICE_DB_2_ADDR=127.0.0.1:$(member_pg_port service-db-2) SERVICE_DB_2_API_PORT=$(member_api_port service-db-2) \
     spawn haproxy haproxy -db -f "$root/haproxy/haproxy.cfg"
   wait_for 10 haproxy http_ok "http://127.0.0.1:$stats_port/"
 }
@@ -348,7 +439,12 @@ start_node() {
   esac
   load_secrets
   case "$node" in
-    service-db|service-db-replica) start_db "$node" ;;
+    etcd) start_etcd ;;
+    service-db-1|service-db-2)
+      start_member "$node"
+      # a returning member is back once it can take over again: rewound if it must, streaming, with the slot copy
+      wait_for 120 "$node (leading, or a standby streaming with the logical slot)" member_ready "$node" ;;
+    service-db-replica) start_db "$node" ;;
     haproxy) start_haproxy ;;
     nginx) start_nginx ;;
     users-backend-*)
@@ -363,8 +459,14 @@ up() {
   build_if_needed
   load_secrets
   local node started=()
-  for node in service-db service-db-replica haproxy; do start_node "$node"; done
-  wait_for 15 "HAProxy's view of both database nodes" haproxy_sees_up
+  start_node etcd
+  # both members at once: one initialises the cluster (and runs the bootstrap SQL), the other clones it
+  for node in $(members); do [ "$(state_of "$node")" = down ] && start_member "$node"; done
+  wait_for 90 "a leader of service-db (Patroni)" leader_member
+  bootstrap_leader_if_changed
+  for node in service-db-replica haproxy; do start_node "$node"; done
+  wait_for 15 "HAProxy's view of the leader and the replica" haproxy_sees_up
+  wait_for 120 "the standby (streaming, holding the logical replica's slot)" cluster_ready
   [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] || [ -f "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")" ] || {
     migrate; rm -f "$BALANCE_HOME"/.migrated-*; touch "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")"; }
   # (instances that migrate themselves find no schema yet: no training then)
@@ -386,26 +488,58 @@ balance: the topology is up
   HAProxy stats        http://127.0.0.1:$stats_port/
   instances            $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(instance_port "users-backend-$i")"; done)
   management           $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(management_port "users-backend-$i")"; done)(/q/health, /q/metrics, /q/openapi; not through nginx)
-  databases            service-db 127.0.0.1:$primary_port, service-db-replica 127.0.0.1:$replica_port
-  ./balance status | logs NODE | kill NODE | freeze NODE | thaw NODE | start NODE | demo list | down
+  databases            service-db: Patroni members service-db-1 127.0.0.1:$(member_pg_port service-db-1), service-db-2 127.0.0.1:$(member_pg_port service-db-2) (leader now: $(leader_member)); service-db-replica 127.0.0.1:$replica_port
+  ./balance status | logs NODE | kill NODE | freeze NODE | thaw NODE | start NODE | switchover | demo list | down
 EOF
 }
+
+# The bootstrap SQL runs once, from Patroni's post_bootstrap hook; when it changed since, again on the leader.
+bootstrap_leader_if_changed() {
+  local stamp leader
+  stamp=$(pg_base)/.service-db.bootstrapped
+  leader=$(leader_member) || return 0
+  if [ ! -f "$stamp" ]; then touch "$stamp"; return 0; fi
+  [ -n "$(find "$root/postgres/sql" -newer "$stamp")" ] || return 0
+  "$pg_node" bootstrap "$(pg_dir "$leader")" primary && touch "$stamp"
+}
+
+# ./balance switchover [CANDIDATE]: a planned change of leader, through Patroni (the old leader stays as standby)
+switchover() {
+  local leader candidate
+  load_secrets
+  leader=$(leader_member) || die "no leader now: nothing to switch over"
+  candidate=${1:-$(members | tr ' ' '\n' | grep -vx "$leader" | head -n 1)}
+  is_member "$candidate" && [ "$candidate" != "$leader" ] || die "switchover: the candidate is the other member"
+  log "switchover: $leader -> $candidate"
+  curl -fsS --max-time 60 -u "patroni:$PATRONI_RESTAPI_PASSWORD" -X POST -H 'Content-Type: application/json' \
+    -d "{\"leader\":\"$leader\",\"candidate\":\"$candidate\"}" "http://127.0.0.1:$(member_api_port "$leader")/switchover" >&2
+  echo >&2
+  wait_for 60 "$candidate leading" is_leader "$candidate"
+  wait_for 120 "$leader back as a standby" member_ready "$leader"
+  log "switchover done: $candidate leads"
+}
+is_leader() { [ "$(leader_member)" = "$1" ]; }
 
 stop_node() {
   local node=$1 pid
   is_node "$node" || die "unknown node $node"
   [ "$(state_of "$node")" = frozen ] && signal_node "$node" CONT
   case "$node" in
-    service-db|service-db-replica)
+    service-db-replica)
       [ "$(state_of "$node")" = down ] || "$pg_node" stop "$(pg_dir "$node")" ;;
     *)
       local pids
       pid=$(pid_of "$node" 2>/dev/null) || true
       pids=$(node_pids "$node") # nginx's workers too: if its master must be killed, they would outlive it
       if [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; then
-        for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+        # Patroni stops its PostgreSQL first (a fast shutdown, which may take a checkpoint)
+        for _ in $(seq 1 300); do alive "$pid" || break; sleep 0.1; done
         # shellcheck disable=SC2086
         kill -KILL $pids 2>/dev/null || true
+      fi
+      # a member's PostgreSQL outlives a Patroni that was killed: stop it too
+      if is_member "$node" && [ -f "$(pg_dir "$node")/postmaster.pid" ]; then
+        "$pg_node" stop "$(pg_dir "$node")" 2>/dev/null || true
       fi
       rm -f "$run/$node.pid" ;;
   esac
@@ -415,7 +549,7 @@ kill_node() {
   local node=$1
   is_node "$node" || die "unknown node $node"
   case "$node" in
-    service-db|service-db-replica) "$pg_node" kill "$(pg_dir "$node")" ;;
+    service-db-replica) "$pg_node" kill "$(pg_dir "$node")" ;;
     *) local pids; pids=$(node_pids "$node")
        # shellcheck disable=SC2086
        [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null || true; while alive $pids; do sleep 0.05; done; } ;;
@@ -434,8 +568,14 @@ signal_node() { # signal_node NODE STOP|CONT
 }
 
 down() {
-  local node
-  for node in $(nodes | tr ' ' '\n' | tac); do stop_node "$node"; done
+  local node leader
+  leader=$(leader_member 2>/dev/null) || leader=""
+  for node in $(nodes | tr ' ' '\n' | tac); do
+    # the leader after its standby (a leader stopped first hands the lead over on its way out), etcd last
+    [ "$node" = "$leader" ] || [ "$node" = etcd ] || stop_node "$node"
+  done
+  [ -z "$leader" ] || stop_node "$leader"
+  stop_node etcd
   if [ "${1:-}" = -v ]; then rm -rf "$(pg_base)" "$BALANCE_HOME"; log "stopped; data, logs and secrets deleted"; else log "stopped (data kept; down -v deletes it)"; fi
 }
 
@@ -467,14 +607,17 @@ status() {
     echo "  (no requests yet)"
   fi
   echo
-  echo "Replication (publication users_pub on service-db -> subscription users_sub on service-db-replica):"
-  if [ "$(state_of service-db)" = up ]; then
+  echo "Patroni cluster service-db (etcd $(state_of etcd)):"
+  patroni_cluster | sed 's/^/  /'
+  echo
+  echo "Logical replication (publication users_pub on the leader -> subscription users_sub on service-db-replica):"
+  if leader_member >/dev/null; then
     node_psql service-db -d users -At -c \
       "SELECT 'walsender ' || application_name || ' ' || state || ', lag ' ||
               pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)) || ', replay_lag ' || coalesce(replay_lag::text, '0')
          FROM pg_stat_replication" 2>/dev/null | sed 's/^/  /' | grep . || echo "  no subscriber connected"
   else
-    echo "  service-db is $(state_of service-db)"
+    echo "  service-db has no leader now"
   fi
   if [ "$(state_of service-db-replica)" = up ]; then
     node_psql service-db-replica -d users -At -F ' ' -c \
@@ -500,6 +643,27 @@ status() {
   done
 }
 
+patroni_cluster() { # member, role, state, timeline, lag, and whether it holds the logical replica's slot
+  local member json="" slot
+  for member in $(members); do json=$(patroni_get "$member" /cluster 2>/dev/null) && break; done
+  [ -n "$json" ] || { echo "no member's REST API answers"; return 0; }
+  printf '%-14s %-13s %-10s %-8s %-10s %s\n' MEMBER ROLE STATE TIMELINE LAG_MB USERS_SUB_SLOT
+  python3 -c '
+import json, sys
+cluster = json.loads(sys.argv[1])
+for m in cluster.get("members", []):
+    lag = m.get("lag", "")
+    lag = "" if lag in ("", None) else (str(round(lag / 1048576, 1)) if isinstance(lag, int) else str(lag))
+    print(m["name"], m.get("role", "?"), m.get("state", "?"), m.get("timeline", "-"), lag or "-")
+' "$json" | while read -r member role state timeline lag; do
+    slot=$(timeout 2 "$pg_node" psql "$(pg_dir "$member")" -d postgres -At -c \
+      "SELECT coalesce(max(confirmed_flush_lsn::text), 'present') FROM pg_replication_slots WHERE slot_name = 'users_sub'
+       HAVING count(*) > 0" 2>/dev/null) || slot="?"
+    printf '%-14s %-13s %-10s %-8s %-10s %s\n' "$member" "$role" "$state" "$timeline" "$lag" "${slot:-missing}"
+  done
+  python3 -c 'import json, sys; c = json.loads(sys.argv[1]); print("failsafe mode active (etcd unreachable)" if c.get("failsafe") else "", end="")' "$json" | grep . || true
+}
+
 # ./balance replication disable|enable|freeze|thaw: stop logical replication the ways it stops in real life (a
 # subscription disabled, an apply worker that hangs) to watch reads leave the stale replica and come back.
 replication() {
@@ -521,15 +685,20 @@ replication() {
   esac
 }
 
-node_psql() { # node_psql NODE ARGS...
-  case "$1" in service-db|service-db-replica) ;; *) die "psql: service-db or service-db-replica" ;; esac
-  "$pg_node" psql "$(pg_dir "$1")" "${@:2}"
+node_psql() { # node_psql NODE ARGS...: service-db is whichever member leads now
+  local node=$1
+  case "$node" in
+    service-db) node=$(leader_member) || die "psql: service-db has no leader now (./balance status)" ;;
+    service-db-1|service-db-2|service-db-replica) ;;
+    *) die "psql: service-db (the leader), service-db-1, service-db-2 or service-db-replica" ;;
+  esac
+  "$pg_node" psql "$(pg_dir "$node")" "${@:2}"
 }
 
 logs() {
   local node=$1 file
   case "$node" in
-    service-db|service-db-replica) file=$(pg_dir "$node")/server.log ;;
+    service-db-replica) file=$(pg_dir "$node")/server.log ;;
     *) file=$logs_dir/$node.log ;;
   esac
   [ -f "$file" ] || die "no log for $node ($file)"

@@ -32,3 +32,8 @@ ALTER ROLE users_writer SET idle_in_transaction_session_timeout = '3s';
 -- replica is down): it names the subscriber's origin view, which then must be readable here too (it is empty here).
 GRANT SELECT ON pg_replication_origin_status TO users_reader;
 GRANT EXECUTE ON FUNCTION pg_show_replication_origin_status() TO users_reader;
+
+-- The logical replica's slot, made here rather than by CREATE SUBSCRIPTION: on a Patroni cluster it is a permanent
+-- slot that Patroni keeps on every member (postgres/patroni.yml), and the subscription only uses it.
+SELECT pg_create_logical_replication_slot('users_sub', 'pgoutput')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'users_sub');

@@ -6,9 +6,13 @@
 -- Tables arrive later, from the migrator; it runs ALTER SUBSCRIPTION users_sub REFRESH PUBLICATION
 -- after each migration so new tables join (and get their initial copy).
 -- CREATE SUBSCRIPTION cannot run inside a transaction block: \gexec sends it on its own.
-SELECT format('CREATE SUBSCRIPTION users_sub CONNECTION %L PUBLICATION users_pub', :'primary_conninfo')
+-- The slot is the primary's (postgres/sql/primary.sql): on a Patroni cluster it exists on every member.
+SELECT format('CREATE SUBSCRIPTION users_sub CONNECTION %L PUBLICATION users_pub'
+              ' WITH (create_slot = false, slot_name = ''users_sub'')', :'primary_conninfo')
  WHERE NOT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = 'users_sub')
 \gexec
+-- a node bootstrapped before: the members' addresses and the secret as they are now
+ALTER SUBSCRIPTION users_sub CONNECTION :'primary_conninfo';
 
 \connect :db
 -- The read path measures how far this subscriber has got, on the subscriber itself: the subscription's replication

@@ -7,7 +7,7 @@ set -eu
 node=/opt/balance/pg-node.sh
 data=/tmp/training
 export PG_SUPERUSER_PASSWORD=training USERS_OWNER_PASSWORD=training USERS_WRITER_PASSWORD=training \
-       USERS_READER_PASSWORD=training USERS_REPLICATOR_PASSWORD=training USERS_PRIMARY_PORT=5432
+       USERS_READER_PASSWORD=training USERS_REPLICATOR_PASSWORD=training USERS_PRIMARY_PORTS=5432
 mkdir -p "$data" && chmod 755 "$data"
 "$node" init "$data/primary" 5432 service-db
 "$node" init "$data/replica" 5433 service-db-replica

@@ -51,7 +51,7 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
                     "USERS_READER_PASSWORD", "USERS_REPLICATOR_PASSWORD")) {
                 env.put(secret, randomSecret());
             }
-            env.put("USERS_PRIMARY_PORT", String.valueOf(primaryPort));
+            env.put("USERS_PRIMARY_PORTS", String.valueOf(primaryPort));
             run("init", dir(PRIMARY), String.valueOf(primaryPort), PRIMARY);
             run("init", dir(REPLICA), String.valueOf(replicaPort), REPLICA);
             start(PRIMARY);
