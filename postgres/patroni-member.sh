@@ -19,6 +19,7 @@ export PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V 
 [ "$(id -u)" != 0 ] || { echo "patroni-member: run as the PostgreSQL account, not root" >&2; exit 2; }
 
 "$here/pg-node.sh" hba "$MEMBER_DATA_DIR.hba.conf"
+mkdir -p "$MEMBER_DATA_DIR.sock"
 config=$MEMBER_DATA_DIR.patroni.yml
 (umask 077; envsubst '$MEMBER_NAME $MEMBER_DATA_DIR $MEMBER_HOOKS $PG_BIN $ETCD_HOSTS $MEMBER_PG_LISTEN
   $MEMBER_PG_ADDRESS $MEMBER_API_LISTEN $MEMBER_API_ADDRESS' < "$here/patroni.yml" > "$config")

@@ -33,9 +33,12 @@ conf_value() { # conf_value DATADIR KEY -> last value set in postgresql.conf
   sed -nE "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*'?([^' #]*)'?.*/\1/p" "$1/postgresql.conf" | tail -n 1
 }
 
-node_psql() { # node_psql DATADIR args... : superuser, unix socket inside the data directory
-  local dir=$1; shift
-  PGOPTIONS="-c client_min_messages=warning" as_pg "$PG_BIN/psql" -X -q -h "$dir" -p "$(conf_value "$dir" port)" -U postgres "$@"
+# node_psql DATADIR args... : superuser over the node's unix socket: in the data directory, or where postgresql.conf
+# puts it (a Patroni member's is beside its data directory)
+node_psql() {
+  local dir=$1 socket; shift
+  socket=$(conf_value "$dir" unix_socket_directories)
+  PGOPTIONS="-c client_min_messages=warning" as_pg "$PG_BIN/psql" -X -q -h "${socket:-$dir}" -p "$(conf_value "$dir" port)" -U postgres "$@"
 }
 
 write_hba() { # write_hba FILE: who may connect, and how. First match wins.

@@ -434,7 +434,11 @@ start_node() {
   local node=$1
   is_node "$node" || die "unknown node $node (nodes: $(nodes | tr '\n' ' '))"
   case "$(state_of "$node")" in
-    up) return 0 ;;
+    up)
+      # a running member (a thawed old leader, say) is waited for until it can take over again
+      is_member "$node" || return 0
+      wait_for 120 "$node (leading, or a standby streaming with the logical slot)" member_ready "$node"
+      return 0 ;;
     frozen) die "$node is frozen: ./balance thaw $node" ;;
   esac
   load_secrets
@@ -705,7 +709,7 @@ logs() {
   if [ "${2:-}" = -f ]; then tail -n 50 -f "$file"; else tail -n 200 "$file"; fi
 }
 
-demo_scenarios="failover-replica freeze-replica failover-primary kill-service freeze-service"
+demo_scenarios="failover-replica freeze-replica leader-killed leader-frozen standby-killed etcd-killed switchover kill-service freeze-service"
 demo() {
   local scenario=$1 classes
   if [ "$scenario" = list ] || ! grep -qw -- "$scenario" <<<"$demo_scenarios"; then

@@ -37,9 +37,11 @@ public final class FailoverDemo {
         Path output = Path.of(args[next + 1]);
         int held = 0;
         for (Scenario scenario : scenarios) {
-            System.out.printf("%s: load through nginx for %d s (at least %d s after the %s); %s %s at %d s, %s at %d s%n",
-                    scenario.id, scenario.endS, scenario.settleS, scenario.failure.recovery, scenario.failure.command,
-                    scenario.node, scenario.failAtS, scenario.failure.recovery, scenario.recoverAtS);
+            System.out.printf("%s: load through nginx for %d s; %s %s at %d s%s%n", scenario.id, scenario.endS,
+                    scenario.failure.command, scenario.node, scenario.failAtS, scenario.failure.isUndone()
+                            ? String.format(", %s at %d s (then at least %d s more)", scenario.failure.recovery,
+                                    scenario.recoverAtS, scenario.settleS)
+                            : ", not undone while the load runs");
             ScenarioRun run = ScenarioRun.execute(topology, scenario);
             Path png = run.writeTimeline(output, root.resolve("infra/balance/timeline.gnuplot"));
             System.out.println("  " + run.summary().replace("; ", "\n  "));

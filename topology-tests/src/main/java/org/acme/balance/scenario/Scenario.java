@@ -1,24 +1,39 @@
 package org.acme.balance.scenario;
 
 import org.acme.balance.topology.Topology;
+
 /**
- * The failures of the failure contract (docs/architecture.md), each applied to one node under load and then undone:
- * the node fails at {@code failAtS}, recovers at {@code recoverAtS}; the load stops at {@code endS}, or
- * {@code settleS} after the recovery command returned when that is later (a container may take a while to be healthy).
+ * The failures of the failure contract (docs/architecture.md), each applied to one node under load: the node fails
+ * at {@code failAtS} and, for failures that are undone, recovers at {@code recoverAtS}; the load stops at
+ * {@code endS}, or {@code settleS} after the recovery command returned when that is later (a container may take a
+ * while to be healthy). {@link Topology#LEADER} and {@link Topology#STANDBY} name the primary's members as they are
+ * when the scenario starts.
  */
 public enum Scenario {
 
     FAILOVER_REPLICA("failover-replica", Topology.REPLICA, Failure.KILL, 3, 10, 18, 5),
     FREEZE_REPLICA("freeze-replica", Topology.REPLICA, Failure.FREEZE, 3, 10, 18, 5),
-    FAILOVER_PRIMARY("failover-primary", Topology.PRIMARY, Failure.KILL, 3, 10, 18, 5),
+    // Patroni hands the lead to the synchronous standby once the leader's key has expired (ttl 10 s): the load
+    // outlasts that by 10 s; the killed member is started again only after the load (it rejoins as a standby)
+    LEADER_KILLED("leader-killed", Topology.LEADER, Failure.KILL_FOR_GOOD, 3, 0, 26, 0),
+    // thawed well after the failover: the old leader must step down and rejoin, never accept a write that is lost
+    LEADER_FROZEN("leader-frozen", Topology.LEADER, Failure.FREEZE, 3, 22, 30, 5),
+    STANDBY_KILLED("standby-killed", Topology.STANDBY, Failure.KILL, 3, 10, 18, 5),
+    ETCD_KILLED("etcd-killed", Topology.ETCD, Failure.KILL, 3, 13, 20, 5),
+    SWITCHOVER("switchover", Topology.LEADER, Failure.SWITCHOVER, 3, 0, 16, 0),
     // a restarted instance is tried again by nginx after its 5 s fail_timeout: the load outlasts that
     KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 20, 8),
     FREEZE_SERVICE("freeze-service", "users-backend-2", Failure.FREEZE, 3, 10, 20, 8);
 
-    /** Killed = SIGKILL (docker kill), started again; frozen = SIGSTOP (docker pause), then thawed. */
+    /**
+     * Killed = SIGKILL (docker kill), started again; frozen = SIGSTOP (docker pause), then thawed; killed for good =
+     * not started again while the load runs; switchover = a planned change of leader (nothing to undo).
+     */
     public enum Failure {
         KILL("kill", "start"),
-        FREEZE("freeze", "thaw");
+        FREEZE("freeze", "thaw"),
+        KILL_FOR_GOOD("kill", null),
+        SWITCHOVER("switchover from", null);
 
         final String command;
         final String recovery;
@@ -28,18 +43,22 @@ public enum Scenario {
             this.recovery = recovery;
         }
 
+        public boolean isUndone() {
+            return recovery != null;
+        }
+
         void apply(Topology topology, String node) {
-            if (this == KILL) {
-                topology.kill(node);
-            } else {
-                topology.freeze(node);
+            switch (this) {
+                case KILL, KILL_FOR_GOOD -> topology.kill(node);
+                case FREEZE -> topology.freeze(node);
+                case SWITCHOVER -> topology.switchover();
             }
         }
 
         void undo(Topology topology, String node) {
             if (this == KILL) {
                 topology.start(node);
-            } else {
+            } else if (this == FREEZE) {
                 topology.thaw(node);
             }
         }
@@ -67,8 +86,14 @@ public enum Scenario {
         return Topology.REPLICA.equals(node);
     }
 
-    public boolean hitsPrimary() {
-        return Topology.PRIMARY.equals(node);
+    /** The primary's leader fails or hands over: writes fail over to the other member. */
+    public boolean hitsLeader() {
+        return Topology.LEADER.equals(node);
+    }
+
+    /** A failure the writes must not notice: the standby, etcd. */
+    public boolean writesUnaffected() {
+        return Topology.STANDBY.equals(node) || Topology.ETCD.equals(node) || hitsReplica();
     }
 
     public boolean hitsServiceInstance() {

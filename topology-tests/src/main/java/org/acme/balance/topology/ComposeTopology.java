@@ -2,6 +2,7 @@ package org.acme.balance.topology;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,9 @@ import java.util.concurrent.TimeUnit;
  * (SIGKILL), freeze = {@code docker pause}, start waits for the container's healthcheck.
  */
 public final class ComposeTopology implements Topology {
+
+    /** A member's data directory (and socket), inside its volume: Patroni may replace it whole (reinit). */
+    static final String MEMBER_DATA = "/var/lib/postgresql/data/pgdata";
 
     private final Path root;
     private final String project;
@@ -55,6 +59,72 @@ public final class ComposeTopology implements Topology {
     }
 
     @Override
+    public String leader() {
+        // Patroni's own answer, asked inside each running member: GET /primary is 200 on the leader only
+        for (String member : MEMBERS) {
+            if (running(member) && "200".equals(compose("exec", "-T", member, "curl", "-s", "-o", "/dev/null", "-w",
+                    "%{http_code}", "--max-time", "1", "http://127.0.0.1:8008/primary").strip())) {
+                return member;
+            }
+        }
+        throw new IllegalStateException("no member of " + PRIMARY + " leads now");
+    }
+
+    @Override
+    public void switchover() {
+        String leader = leader();
+        String candidate = MEMBERS.stream().filter(m -> !m.equals(leader)).findFirst().orElseThrow();
+        // the REST API's password is in the member's environment (the compose file's secrets)
+        compose("exec", "-T", leader, "sh", "-c", "curl -fsS --max-time 60 -u \"patroni:$PATRONI_RESTAPI_PASSWORD\""
+                + " -X POST -H 'Content-Type: application/json' -d '{\"leader\":\"" + leader + "\",\"candidate\":\""
+                + candidate + "\"}' http://127.0.0.1:8008/switchover");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!candidate.equals(leaderOrNull())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(candidate + " does not lead 60 s after the switchover");
+            }
+            sleep(200);
+        }
+    }
+
+    @Override
+    public boolean awaitReady(String member, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (running(member) && (member.equals(leaderOrNull()) || "t".equals(psqlOrEmpty(member,
+                    "SELECT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')"
+                            + " AND EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'users_sub')")))) {
+                return true;
+            }
+            sleep(500);
+        }
+        return false;
+    }
+
+    private String leaderOrNull() {
+        try {
+            return leader();
+        } catch (IllegalStateException none) {
+            return null;
+        }
+    }
+
+    private String psqlOrEmpty(String node, String sql) {
+        try {
+            return psql(node, sql);
+        } catch (IllegalStateException notAnswering) {
+            return "";
+        }
+    }
+
+    /** The container runs and is not paused. */
+    private boolean running(String node) {
+        String container = compose("ps", "-q", node).strip();
+        return !container.isEmpty()
+                && "true false".equals(docker("inspect", "-f", "{{.State.Running}} {{.State.Paused}}", container).strip());
+    }
+
+    @Override
     public void replication(String action) {
         switch (action) {
             case "disable", "enable" -> psql(REPLICA, "ALTER SUBSCRIPTION users_sub " + action.toUpperCase());
@@ -73,8 +143,11 @@ public final class ComposeTopology implements Topology {
 
     @Override
     public String psql(String node, String sql) {
-        // the superuser over the node's own socket (peer authentication, as the postgres account)
-        return compose("exec", "-T", node, "psql", "-X", "-q", "-h", "/var/lib/postgresql/data", "-U", "postgres",
+        // the superuser over the node's own socket (peer authentication, as the postgres account); the primary is
+        // whichever member leads, its socket in its data directory
+        String container = PRIMARY.equals(node) ? leader() : node;
+        String socket = MEMBERS.contains(container) ? MEMBER_DATA : "/var/lib/postgresql/data";
+        return compose("exec", "-T", container, "psql", "-X", "-q", "-h", socket, "-U", "postgres",
                 "-d", "users", "-At", "-c", sql).strip();
     }
 

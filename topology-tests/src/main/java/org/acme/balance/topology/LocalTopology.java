@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -91,6 +92,32 @@ public final class LocalTopology implements Topology {
     @Override
     public void start(String node) {
         run("start", node);
+    }
+
+    @Override
+    public String leader() {
+        return run("leader").strip();
+    }
+
+    @Override
+    public void switchover() {
+        run("switchover");
+    }
+
+    @Override
+    public boolean awaitReady(String member, Duration timeout) {
+        // `start` on a running member waits (120 s at most) until it leads or is a standby ready to take over
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                run("start", member);
+                return true;
+            } catch (IllegalStateException notYet) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+            }
+        }
     }
 
     @Override
