@@ -4,8 +4,10 @@
 #
 #   ./balance compose-up        install Docker if missing, start dockerd if none runs, build, up, wait for nginx
 #   ./balance compose-down [-v] stop the stack (-v: and delete the database volumes)
+#   ./balance compose-status    the containers, and the Patroni cluster (patronictl list inside a member)
+#   ./balance compose-switchover  a planned change of the primary's leader
 #   ./balance compose-test      compose-up on its own project, port and subnet, then the Postman collection and
-#                               the five failover scenarios (docker kill / pause), then tear everything down,
+#                               the failover scenarios (docker kill / pause / a switchover), then tear everything down,
 #                               the dockerd it started included
 #
 # Settings: BALANCE_COMPOSE_PROJECT [balance], BALANCE_HTTP_PORT [8080], BALANCE_HTTPS_PORT [8443] (nginx on the host),
@@ -87,6 +89,32 @@ compose_up() { # compose_up [DATA_ROOT]
   compose up -d >>"$logs_dir/compose-up.log" 2>&1 || die "up failed (see $logs_dir/compose-up.log; docker-compose logs)"
   wait_for 180 "nginx in compose" nginx_healthy
   log "the compose stack is up: http://127.0.0.1:${BALANCE_HTTP_PORT:-8080}/users   (docker-compose -p ${BALANCE_COMPOSE_PROJECT:-balance} -f docker-compose-balance.yml ps)"
+}
+
+# The Patroni cluster of the compose stack, as Patroni's own tool sees it, run inside a member that answers
+patronictl_in_compose() { # patronictl_in_compose ARGS...
+  local member
+  for member in service-db-1 service-db-2; do
+    if [ "$(docker inspect -f '{{.State.Running}} {{.State.Paused}}' "$(compose ps -q "$member")" 2>/dev/null)" = "true false" ]; then
+      compose exec -T "$member" patronictl -c /var/lib/postgresql/data/pgdata.patroni.yml "$@"
+      return
+    fi
+  done
+  die "no member of service-db is running"
+}
+
+compose_status() {
+  compose ps
+  echo
+  patronictl_in_compose list
+}
+
+compose_switchover() { # a planned change of leader, to the other member (Patroni's REST API, through patronictl)
+  local leader candidate
+  leader=$(patronictl_in_compose list -f json | python3 -c 'import json,sys; print(next(m["Member"] for m in json.load(sys.stdin) if m["Role"] == "Leader"))') \
+    || die "no leader now"
+  candidate=$([ "$leader" = service-db-1 ] && echo service-db-2 || echo service-db-1)
+  patronictl_in_compose switchover --leader "$leader" --candidate "$candidate" --force
 }
 
 compose_down() {

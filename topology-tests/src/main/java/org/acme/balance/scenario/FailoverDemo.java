@@ -13,6 +13,9 @@ import org.acme.balance.topology.Topology;
  * <li>{@code ./balance demo SCENARIO}: the topology that {@code ./balance up} started;</li>
  * <li>{@code FailoverDemo --compose PROJECT HTTP_PORT all DIR}: the compose stack (./balance compose-test, infra/balance/compose.sh).</li>
  * </ul>
+ * Each scenario also prints one tab-separated line for {@code ./balance bench}: {@code RESULT id held|violated
+ * write_failover_ms writes_back_ms first_503_ms lost_acknowledged unacknowledged_stored stored_primary stored_replica
+ * rejoined_ms failed_gets}.
  */
 public final class FailoverDemo {
 
@@ -47,6 +50,12 @@ public final class FailoverDemo {
             System.out.println("  " + run.summary().replace("; ", "\n  "));
             System.out.println("  timeline: " + png + " (and .csv beside it)");
             List<String> violations = run.contractViolations();
+            // one machine-readable line for ./balance bench (infra/balance/bench.sh)
+            System.out.println(String.join("\t", "RESULT", scenario.id, violations.isEmpty() ? "held" : "violated",
+                    fmt(run.writeFailoverMs()), fmt(run.writesBackAfterFailureMs()), fmt(run.firstWrite503Ms()),
+                    String.valueOf(run.lostAcknowledgedWrites().size()), String.valueOf(run.unacknowledgedButStored()),
+                    String.valueOf(run.storedOnPrimary.size()), String.valueOf(run.storedOnReplica), fmt(run.rejoinedMs),
+                    String.valueOf(run.failedGets().size())));
             if (violations.isEmpty()) {
                 held++;
                 System.out.println("  failure contract: held");
@@ -56,5 +65,9 @@ public final class FailoverDemo {
         }
         System.out.printf("failover: %d passed, %d failed%n", held, scenarios.size() - held);
         System.exit(held == scenarios.size() ? 0 : 1);
+    }
+
+    private static String fmt(double ms) {
+        return String.valueOf(Math.round(ms));
     }
 }

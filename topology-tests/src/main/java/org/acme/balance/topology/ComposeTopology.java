@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ComposeTopology implements Topology {
 
-    /** A member's data directory (and socket), inside its volume: Patroni may replace it whole (reinit). */
+    /** A member's data directory inside its volume (Patroni may replace it whole); its socket is beside it. */
     static final String MEMBER_DATA = "/var/lib/postgresql/data/pgdata";
 
     private final Path root;
@@ -146,7 +146,7 @@ public final class ComposeTopology implements Topology {
         // the superuser over the node's own socket (peer authentication, as the postgres account); the primary is
         // whichever member leads, its socket in its data directory
         String container = PRIMARY.equals(node) ? leader() : node;
-        String socket = MEMBERS.contains(container) ? MEMBER_DATA : "/var/lib/postgresql/data";
+        String socket = MEMBERS.contains(container) ? MEMBER_DATA + ".sock" : "/var/lib/postgresql/data";
         return compose("exec", "-T", container, "psql", "-X", "-q", "-h", socket, "-U", "postgres",
                 "-d", "users", "-At", "-c", sql).strip();
     }
