@@ -1,6 +1,6 @@
 # ./balance bench (sourced by ./balance after local.sh, whose functions and ports it uses): what the service, each hop
 # and the read/write split cost, JDK 17 beside JDK 25, measured in one sitting on this machine. Bash runs the processes
-# and the loads and writes what it measured to two files in $BALANCE_HOME/bench; the report (medians, ratios, tables,
+# and the loads and writes what it measured to files in $BALANCE_HOME/bench; the report (medians, ratios, tables,
 # target verdicts) is computed from those files by org.acme.balance.bench.BenchReport (topology-tests), which writes
 # docs/benchmarks.md; gnuplot draws the charts from the tables it writes beside it. Not a test: nothing here passes or
 # fails except the run itself.
@@ -16,17 +16,30 @@
 # first BENCH_COLD_SECONDS of load (cold), BENCH_WARMUP_RUNS warm-up runs, the steady figure, their RSS. The other
 # paths run on the last JDK measured, which is the runner's own choice (BALANCE_JDK).
 #
+# Failover of the primary (bench_failover; alone on the running topology: ./balance bench failover, into
+# $BALANCE_HOME/bench-failover): the demos leader-killed and leader-frozen, alternated, BENCH_FAILOVER_RUNS each; then
+# POST /users through nginx with synchronous replication and without (Patroni's synchronous_mode), alternated,
+# BENCH_FAILOVER_RUNS each; synchronous_mode is set back to true afterwards, on failure too. The report of that step,
+# org.acme.balance.bench.FailoverReport, writes docs/benchmarks-failover.md.
+#
 # Settings: BENCH_SECONDS [15]  BENCH_CONNECTIONS [32]  BENCH_MAX_RUNS [8]  BENCH_WARMUP_RUNS [8]
 #           BENCH_COLD_SECONDS [15]  BENCH_USERS [10000]  BENCH_JDKS ["17 25"]  BENCH_PAIR_WARMUP_RUNS [4]
 #           BENCH_NGINX_RATE_LIMIT [1000000r/s] (nginx's limit per client address while the bench runs: all the load
-#           comes from one address)  BENCH_OUT [docs]
+#           comes from one address)  BENCH_FAILOVER_RUNS [3] (runs of each failover scenario, and of each
+#           replication mode)  BENCH_OUT [docs]
 #
-# Files in $BALANCE_HOME/bench (the report reads only these):
+# Files in $BALANCE_HOME/bench (the reports read only these):
 #   runs.tsv     one line per load run: path jdk run rate duration_ms requests errors p50_ms p99_ms p99.9_ms
 #                replica_reads primary_reads busy_ticks generator_cpu_ms  (busy_ticks: the whole machine's busy CPU
 #                during the run, in clock ticks; generator_cpu_ms: the load generator's own CPU)
 #   results.tsv  one line per other measurement: key, then value(s) (startup times, RSS, lag samples, settings, ...)
 #   nmt-*.txt, failover-*.txt: native memory tracking summaries and the demos' output, named in results.tsv
+#   failover.tsv one line per failover run: scenario run exit_status, then the fields of the demo's RESULT line
+#                (held|violated write_failover_ms writes_back_ms first_503_ms lost_acknowledged unacknowledged_stored
+#                stored_primary stored_replica rejoined_ms failed_gets), "-" each when it printed none (it crashed);
+#                its output in failover-SCENARIO-RUN.txt
+#   writes.tsv   one line per write run: mode (sync|async) run, then the same fields as runs.tsv from rate on
+#   failover-facts.tsv  the date, commit, machine and settings of the failover step, "key value" a line
 
 # ---- Tuning, before and after ----------------------------------------------------------------------------------------
 # One line per change, "label | before | after". Before and after are settings of nginx's serving instances, separated
@@ -52,8 +65,11 @@ bench_users=${BENCH_USERS:-10000}
 bench_jdks=${BENCH_JDKS:-17 25}
 bench_pair_warmup_runs=${BENCH_PAIR_WARMUP_RUNS:-4}
 bench_nginx_rate_limit=${BENCH_NGINX_RATE_LIMIT:-1000000r/s}
+bench_failover_runs=${BENCH_FAILOVER_RUNS:-3}
 bench_out=${BENCH_OUT:-$root/docs}
 bench_work=$BALANCE_HOME/bench
+bench_failover_work=$BALANCE_HOME/bench-failover   # ./balance bench failover: that step alone
+bench_restore_sync=false                            # true while synchronous_mode may be off (bench_cleanup restores it)
 bench_lua=$root/infra/balance/bench/wrk-report.lua
 bench_same_query=$root/infra/balance/bench/user-by-id.sql
 bench_direct_port=$((8090 + offset))       # an instance whose read datasource skips HAProxy
@@ -480,10 +496,10 @@ pair_side() {
   done
 }
 
-# failovers: the demos failover-replica and failover-primary under their load; their output and exit status
+# failovers: the demos failover-replica and leader-killed under their load; their output and exit status
 failovers() {
   local scenario status
-  for scenario in failover-replica failover-primary; do
+  for scenario in failover-replica leader-killed; do
     status=0
     (demo "$scenario") > "$bench_work/failover-$scenario.txt" 2>&1 || status=$?
     record "failover.$scenario" "failover-$scenario.txt" "$status"
@@ -491,9 +507,11 @@ failovers() {
   done
 }
 
-# bench_cleanup: on the way out, the extra instances this bench started that still run
+# bench_cleanup: on the way out, synchronous replication back on if a write run had it off, and the extra instances
+# this bench started that still run
 bench_cleanup() {
   local pid
+  [ "$bench_restore_sync" = false ] || restore_sync_mode
   [ -f "$bench_work/pids" ] || return 0
   while read -r pid; do
     [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = java ] && stop_pid "$pid"
@@ -501,7 +519,13 @@ bench_cleanup() {
   rm -f "$bench_work/pids"
 }
 
+# bench [failover]: everything, or (failover) only the failover step on the running topology
 bench() {
+  case "${1:-}" in
+    "") ;;
+    failover) bench_failover_only; return ;;
+    *) log "usage: balance bench [failover]"; exit 2 ;;
+  esac
   local started=$EPOCHSECONDS
   deps
   bench_deps
@@ -551,6 +575,7 @@ bench() {
   start_serving "$runner"
   stop_node nginx; start_node nginx
   failovers
+  bench_failover "$classes" "$bench_work" "$bench_out"
   record finished "$EPOCHSECONDS"
 
   bench_report "$classes" "$bench_work" "$bench_out"
@@ -562,4 +587,159 @@ bench_report() {
   java -cp "$classes" org.acme.balance.bench.BenchReport report "$work" "$out" || die "bench: the report failed"
   gnuplot -e "tables='$out/benchmarks'" "$root/infra/balance/bench/charts.gnuplot" || die "bench: the charts failed"
   log "wrote $out/benchmarks.md and $out/benchmarks/"
+}
+
+# ---- failover of the primary; what synchronous replication costs writes -----------------------------------------------
+
+# bench_failover_only: ./balance bench failover: the failover step alone, on the topology as up leaves it (the runner's
+# JDK and settings), into its own work directory: a full bench's files stay as they are
+bench_failover_only() {
+  deps
+  bench_deps
+  build_if_needed
+  rm -rf "$bench_failover_work"; mkdir -p "$bench_failover_work" "$bench_out/benchmarks"
+  trap bench_cleanup EXIT
+  up
+  load_secrets
+  local classes; classes=$(load_classes)
+  bench_failover "$classes" "$bench_failover_work" "$bench_out"
+}
+
+# bench_failover CLASSES WORK OUT: the failover runs, the write runs with and without synchronous replication, then
+# OUT/benchmarks-failover.md from what they wrote into WORK
+bench_failover() {
+  local classes=$1 work=$2 out=$3
+  failover_facts "$work"
+  failover_runs "$work"
+  writes_sync_async "$work"
+  printf 'finished\t%s\n' "$EPOCHSECONDS" >> "$work/failover-facts.tsv"
+  java -cp "$classes" org.acme.balance.bench.FailoverReport "$work" "$out" || die "bench: the failover report failed"
+  log "wrote $out/benchmarks-failover.md and $out/benchmarks/"
+}
+
+# failover_facts WORK: what the page's header says of the run, "key value" a line (the report reads no machine state)
+failover_facts() {
+  local work=$1
+  {
+    printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf 'started\t%s\n' "$EPOCHSECONDS"
+    printf 'commit\t%s\n' "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    printf 'commit.changed\t%s\n' "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | wc -l)"
+    printf 'machine.cpu\t%s\n' "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2-)"
+    printf 'machine.cores\t%s\n' "$(nproc)"
+    printf 'setting.runs\t%s\n' "$bench_failover_runs"
+    printf 'setting.seconds\t%s\n' "$bench_seconds"
+    printf 'setting.connections\t%s\n' "$bench_connections"
+  } > "$work/failover-facts.tsv"
+}
+
+# failover_runs WORK: leader-killed and leader-frozen alternated, BENCH_FAILOVER_RUNS each, so that a drift of the
+# machine (another load, a fuller table) weighs on both alike; each output kept, one line of failover.tsv per run
+failover_runs() {
+  local work=$1 run scenario status
+  printf 'scenario\trun\texit\tcontract\twrite_failover_ms\twrites_back_ms\tfirst_503_ms\tlost_acknowledged' > "$work/failover.tsv"
+  printf '\tunacknowledged_stored\tstored_primary\tstored_replica\trejoined_ms\tfailed_gets\n' >> "$work/failover.tsv"
+  for run in $(seq 1 "$bench_failover_runs"); do
+    for scenario in leader-killed leader-frozen; do
+      whole_cluster
+      status=0
+      (demo "$scenario") > "$work/failover-$scenario-$run.txt" 2>&1 || status=$?
+      printf '%s\t%s\t%s\t%s\n' "$scenario" "$run" "$status" \
+        "$(result_fields "$work/failover-$scenario-$run.txt" "$scenario")" >> "$work/failover.tsv"
+      log "demo $scenario, run $run: exit $status"
+    done
+  done
+}
+
+# whole_cluster: each run starts from a whole cluster. A demo starts its failed member again after its load and waits
+# for it; one that threw may have left it killed or frozen: thawed or started here, then each member ready to take over
+whole_cluster() {
+  local member
+  for member in $(members); do
+    [ "$(state_of "$member")" != frozen ] || signal_node "$member" CONT
+    start_node "$member"   # a running member: only waited for until it is ready
+  done
+  wait_for 60 "HAProxy (a leader to write to)" haproxy_sees_up
+}
+
+# result_fields FILE SCENARIO: the fields of the demo's RESULT line for SCENARIO after its id (held|violated and nine
+# figures), or ten "-" when it printed none: it threw (a row stored twice, say; FILE says why)
+result_fields() {
+  local line
+  if line=$(grep -m1 "^RESULT"$'\t'"$2"$'\t' "$1"); then
+    cut -f3- <<<"$line"
+  else
+    printf -- '-\t-\t-\t-\t-\t-\t-\t-\t-\t-\n'
+  fi
+}
+
+# sync_mode true|false: Patroni's dynamic configuration changed through the leader's REST API; it lives in etcd (the
+# whole cluster's, and it outlasts a restart), and Patroni rewrites synchronous_standby_names from it
+sync_mode() {
+  local leader
+  leader=$(leader_member) || return 1
+  curl -fsS --max-time 10 -u "patroni:$PATRONI_RESTAPI_PASSWORD" -X PATCH -H 'Content-Type: application/json' \
+    -d "{\"synchronous_mode\": $1}" "http://127.0.0.1:$(member_api_port "$leader")/config" >/dev/null
+}
+
+# leader_sql SQL: the leader's answer; in a subshell, since node_psql exits the script when there is no leader
+leader_sql() {
+  (node_psql service-db -d users -At -c "$1")
+}
+
+# replication_is sync|async: the leader's commits wait for a standby's flush (synchronous_standby_names names one, and
+# a standby streams as its synchronous one), or they do not (synchronous_standby_names empty)
+replication_is() {
+  local names sync
+  names=$(leader_sql 'SHOW synchronous_standby_names') || return 1
+  case "$1" in
+    sync)
+      sync=$(leader_sql "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") || return 1
+      [ -n "$names" ] && [ "$sync" -ge 1 ] ;;
+    async) [ -z "$names" ] ;;
+  esac
+}
+
+# set_replication sync|async: synchronous_mode switched, and the leader running so before a run measures it
+set_replication() {
+  local flag=false
+  [ "$1" = sync ] && flag=true
+  sync_mode "$flag" || die "bench: Patroni did not take synchronous_mode: $flag"
+  wait_for 30 "replication $1 on the leader" replication_is "$1"
+}
+
+# restore_sync_mode: synchronous_mode back to true as postgres/patroni.yml has it: without it a failover may lose
+# acknowledged writes, and the setting would outlast this run
+restore_sync_mode() {
+  if sync_mode true; then
+    bench_restore_sync=false
+  else
+    log "bench: could not set synchronous_mode back to true: do it by hand (PATCH /config of the leader's REST API)"
+  fi
+}
+
+# writes_sync_async WORK: POST /users through nginx (as the bench's "post" path), BENCH_FAILOVER_RUNS runs with
+# synchronous replication and as many without, alternated (sync first) so that a drift of the machine or a growing
+# table weighs on both alike; one line of writes.tsv per run
+writes_sync_async() {
+  local work=$1 run mode row nginx=http://127.0.0.1:$nginx_port
+  printf 'mode\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads' > "$work/writes.tsv"
+  printf '\tbusy_ticks\tgenerator_cpu_ms\n' >> "$work/writes.tsv"
+  # the load comes from one address: nginx's limit per address would measure the limit, not the stack
+  stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
+  bench_restore_sync=true
+  # one unrecorded run first: the first measured run (sync) would otherwise also pay for a cold write path
+  wrk_run "$bench_seconds" "$nginx" BENCH_METHOD=POST >/dev/null || die "bench: the write warm-up run failed"
+  for run in $(seq 1 "$bench_failover_runs"); do
+    for mode in sync async; do
+      set_replication "$mode"
+      row=$(wrk_run "$bench_seconds" "$nginx" BENCH_METHOD=POST) || die "bench: writes ($mode), run $run failed"
+      printf '%s\t%s\t%s\n' "$mode" "$run" "$row" >> "$work/writes.tsv"
+      log "writes ($mode) run $run: $(row_rps "$row") req/s"
+    done
+  done
+  set_replication sync
+  bench_restore_sync=false
+  # nginx as the runner runs it again
+  stop_node nginx; start_node nginx
 }

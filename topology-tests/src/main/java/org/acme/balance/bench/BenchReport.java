@@ -576,22 +576,25 @@ public final class BenchReport {
 
     private String failover() {
         String replica = failoverText("failover-replica");
-        String primary = failoverText("failover-primary");
+        String leader = failoverText("leader-killed");
         Table t = new Table();
         t.head("", "");
         t.row("replica killed: reads served by the primary", found(replica,
                 "reads on the primary (\\S+) ms after the failure", " ms after the kill"));
         t.row("replica restarted: every read back on the replica", found(replica,
                 "all reads back on the replica (\\S+) ms after it returned", " ms after it accepted connections"));
-        t.row("primary killed: first write answered 503", found(primary, "first write 503 (\\S+) ms after the kill",
+        t.row("leader killed: first write answered 503", found(leader, "first write 503 (\\S+) ms after the kill",
                 " ms after the kill"));
-        t.row("primary restarted: writes accepted again", found(primary,
-                "writes accepted again (\\S+) ms after the primary was up", " ms after it accepted connections"));
+        t.row("leader killed: writes accepted again (the standby promoted)", found(leader,
+                "writes accepted again (\\S+) ms after it returned", " ms after the kill returned"));
+        t.row("leader killed: write failover (first 503 → first accepted write)", found(leader,
+                "first 503 to first accepted write: (\\S+) ms", " ms"));
         t.row("the failure contract ([architecture.md](architecture.md#the-failure-contract))",
-                "failover-replica: " + held(replica) + "; failover-primary: " + held(primary));
+                "failover-replica: " + held(replica) + "; leader-killed: " + held(leader));
         return "## Failover, from this run's demos\n\n`./balance demo failover-replica` and `./balance demo"
-                + " failover-primary` under the demos' load, after the measurements above (charts in"
-                + " `.balance/timelines/` by default):\n\n" + t;
+                + " leader-killed` under the demos' load, after the measurements above (charts in"
+                + " `.balance/timelines/` by default); repeated runs of leader-killed and leader-frozen, and what"
+                + " synchronous replication costs writes: [benchmarks-failover.md](benchmarks-failover.md).\n\n" + t;
     }
 
     private String failoverText(String scenario) {
