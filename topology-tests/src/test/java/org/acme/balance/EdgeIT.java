@@ -38,6 +38,7 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.acme.balance.topology.LocalTopology;
+import org.acme.balance.topology.Topology;
 import org.acme.hostile.HostileCorpus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -149,9 +150,11 @@ class EdgeIT {
             assertTrue(listener.startsWith("127.0.0.1:") || listener.startsWith("[::ffff:127.0.0.1]:"),
                     "listens beyond loopback: " + listener);
         }
-        // nginx (HTTP, HTTPS), the instances (API, management), HAProxy (write, read, stats), both databases
+        // nginx (HTTP, HTTPS), the instances (API, management), HAProxy (write, read, stats), both members of the
+        // primary (PostgreSQL, Patroni's REST API), the replica, etcd (client, peer)
         for (int port : List.of(NGINX, NGINX_TLS, 8081 + PORT_OFFSET, 8083 + PORT_OFFSET, 9081 + PORT_OFFSET,
-                9083 + PORT_OFFSET, 5000 + PORT_OFFSET, 7000 + PORT_OFFSET, 15432 + PORT_OFFSET, 15433 + PORT_OFFSET)) {
+                9083 + PORT_OFFSET, 5000 + PORT_OFFSET, 7000 + PORT_OFFSET, 15432 + PORT_OFFSET, 15434 + PORT_OFFSET,
+                8201 + PORT_OFFSET, 8202 + PORT_OFFSET, 15433 + PORT_OFFSET, 2479 + PORT_OFFSET, 2480 + PORT_OFFSET)) {
             assertTrue(ports.contains(port), "nothing of the topology listens on " + port + ": " + ports);
         }
     }
@@ -363,6 +366,11 @@ class EdgeIT {
             pids.add(m.group(1));
         }
         assertTrue(pids.size() >= 7, "every node runs: " + pids);
+        // Patroni starts its PostgreSQL detached from itself: the members' postmasters, from their data directories
+        for (String member : Topology.MEMBERS) {
+            Path dataDirectory = Path.of(balance.psql(member, "SHOW data_directory"));
+            pids.add(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).strip());
+        }
         for (String pid : new ArrayList<>(pids)) {
             for (String child : command("pgrep", "-P", pid).split("\\s+")) {
                 if (!child.isBlank()) {
