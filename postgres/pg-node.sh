@@ -50,6 +50,8 @@ write_hba() { # write_hba FILE: who may connect, and how. First match wins.
       echo "host  all         haproxy_check  $cidr  trust"
     done
     echo "host  all         haproxy_check  0.0.0.0/0          reject"
+    # (Patroni asks its own server over loopback for the timeline with its replication role)
+    echo "host  replication all            127.0.0.1/32       scram-sha-256"
     echo "host  replication all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
     echo "host  all         all            ${PG_CLIENT_CIDR:-127.0.0.1/32}  scram-sha-256"
   } > "$1"
