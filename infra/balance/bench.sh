@@ -636,17 +636,17 @@ failover_facts() {
 # failover_runs WORK: leader-killed and leader-frozen alternated, BENCH_FAILOVER_RUNS each, so that a drift of the
 # machine (another load, a fuller table) weighs on both alike; each output kept, one line of failover.tsv per run
 failover_runs() {
-  local work=$1 run scenario status
+  local work=$1 round scenario status
   printf 'scenario\trun\texit\tcontract\twrite_failover_ms\twrites_back_ms\tfirst_503_ms\tlost_acknowledged' > "$work/failover.tsv"
   printf '\tunacknowledged_stored\tstored_primary\tstored_replica\trejoined_ms\tfailed_gets\n' >> "$work/failover.tsv"
-  for run in $(seq 1 "$bench_failover_runs"); do
+  for round in $(seq 1 "$bench_failover_runs"); do
     for scenario in leader-killed leader-frozen; do
       whole_cluster
       status=0
-      (demo "$scenario") > "$work/failover-$scenario-$run.txt" 2>&1 || status=$?
-      printf '%s\t%s\t%s\t%s\n' "$scenario" "$run" "$status" \
-        "$(result_fields "$work/failover-$scenario-$run.txt" "$scenario")" >> "$work/failover.tsv"
-      log "demo $scenario, run $run: exit $status"
+      (demo "$scenario") > "$work/failover-$scenario-$round.txt" 2>&1 || status=$?
+      printf '%s\t%s\t%s\t%s\n' "$scenario" "$round" "$status" \
+        "$(result_fields "$work/failover-$scenario-$round.txt" "$scenario")" >> "$work/failover.tsv"
+      log "demo $scenario, run $round: exit $status"
     done
   done
 }
@@ -722,7 +722,7 @@ restore_sync_mode() {
 # synchronous replication and as many without, alternated (sync first) so that a drift of the machine or a growing
 # table weighs on both alike; one line of writes.tsv per run
 writes_sync_async() {
-  local work=$1 run mode row nginx=http://127.0.0.1:$nginx_port
+  local work=$1 round mode row nginx=http://127.0.0.1:$nginx_port
   printf 'mode\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads' > "$work/writes.tsv"
   printf '\tbusy_ticks\tgenerator_cpu_ms\n' >> "$work/writes.tsv"
   # the load comes from one address: nginx's limit per address would measure the limit, not the stack
@@ -730,12 +730,12 @@ writes_sync_async() {
   bench_restore_sync=true
   # one unrecorded run first: the first measured run (sync) would otherwise also pay for a cold write path
   wrk_run "$bench_seconds" "$nginx" BENCH_METHOD=POST >/dev/null || die "bench: the write warm-up run failed"
-  for run in $(seq 1 "$bench_failover_runs"); do
+  for round in $(seq 1 "$bench_failover_runs"); do
     for mode in sync async; do
       set_replication "$mode"
-      row=$(wrk_run "$bench_seconds" "$nginx" BENCH_METHOD=POST) || die "bench: writes ($mode), run $run failed"
-      printf '%s\t%s\t%s\n' "$mode" "$run" "$row" >> "$work/writes.tsv"
-      log "writes ($mode) run $run: $(row_rps "$row") req/s"
+      row=$(wrk_run "$bench_seconds" "$nginx" BENCH_METHOD=POST) || die "bench: writes ($mode), run $round failed"
+      printf '%s\t%s\t%s\n' "$mode" "$round" "$row" >> "$work/writes.tsv"
+      log "writes ($mode) run $round: $(row_rps "$row") req/s"
     done
   done
   set_replication sync
