@@ -5,8 +5,8 @@ import org.acme.balance.topology.Topology;
 /**
  * The failures of the failure contract (docs/architecture.md), each applied to one node under load: the node fails
  * at {@code failAtS} and, for failures that are undone, recovers at {@code recoverAtS}; the load stops at
- * {@code endS}, or {@code settleS} after the recovery command returned when that is later (a container may take a
- * while to be healthy). {@link Topology#LEADER} and {@link Topology#STANDBY} name the primary's members as they are
+ * {@code endS}, or {@code settleS} after the last command (the failure's, or the recovery's) returned when that is
+ * later (a container may take a while to be healthy, a switchover through docker-compose a while to return). {@link Topology#LEADER} and {@link Topology#STANDBY} name the primary's members as they are
  * when the scenario starts.
  */
 public enum Scenario {
@@ -20,7 +20,8 @@ public enum Scenario {
     LEADER_FROZEN("leader-frozen", Topology.LEADER, Failure.FREEZE, 3, 22, 30, 5),
     STANDBY_KILLED("standby-killed", Topology.STANDBY, Failure.KILL, 3, 10, 18, 5),
     ETCD_KILLED("etcd-killed", Topology.ETCD, Failure.KILL, 3, 13, 20, 5),
-    SWITCHOVER("switchover", Topology.LEADER, Failure.SWITCHOVER, 3, 0, 16, 0),
+    // the load goes on 6 s after the switchover command returned: the new leader takes writes by then
+    SWITCHOVER("switchover", Topology.LEADER, Failure.SWITCHOVER, 3, 0, 16, 6),
     // a restarted instance is tried again by nginx after its 5 s fail_timeout: the load outlasts that
     KILL_SERVICE("kill-service", "users-backend-1", Failure.KILL, 3, 10, 20, 8),
     FREEZE_SERVICE("freeze-service", "users-backend-2", Failure.FREEZE, 3, 10, 20, 8);

@@ -82,7 +82,8 @@ public final class ScenarioRun {
             sleepUntil(load, scenario.failAtS * 1000.0);
             events.add(timed(load, scenario.failure.command + " " + target,
                     () -> scenario.failure.apply(topology, target)));
-            endMs = scenario.endS * 1000.0;
+            // the load outlasts the failure command by settleS (a switchover through docker-compose takes a while)
+            endMs = Math.max(scenario.endS * 1000.0, events.get(0).doneMs() + scenario.settleS * 1000.0);
             if (scenario.failure.isUndone()) {
                 sleepUntil(load, scenario.recoverAtS * 1000.0);
                 events.add(timed(load, scenario.failure.recovery + " " + target,
