@@ -32,11 +32,13 @@ public final class FailoverDemo {
         } else if (args.length == 2) {
             topology = LocalTopology.ofUser(root);
         } else {
-            System.err.println("usage: FailoverDemo [--compose PROJECT HTTP_PORT] SCENARIO|all OUTPUT_DIR");
+            System.err.println("usage: FailoverDemo [--compose PROJECT HTTP_PORT] SCENARIO[,SCENARIO...]|all OUTPUT_DIR");
             System.exit(2);
             return;
         }
-        List<Scenario> scenarios = "all".equals(args[next]) ? List.of(Scenario.values()) : List.of(Scenario.byId(args[next]));
+        // all, or one scenario, or several separated by commas
+        List<Scenario> scenarios = "all".equals(args[next]) ? List.of(Scenario.values())
+                : java.util.Arrays.stream(args[next].split(",")).map(Scenario::byId).toList();
         Path output = Path.of(args[next + 1]);
         int held = 0;
         for (Scenario scenario : scenarios) {
