@@ -21,10 +21,7 @@ case "$role" in
     rm -f "$volume/pgdata/postmaster.pid" "$volume/pgdata.sock"/.s.PGSQL.*
     exec "$here/patroni-member.sh" "$name" "$volume/pgdata" ;;
   etcd)
-    exec etcd --name etcd --data-dir "$volume/etcd" --logger zap --log-level warn --enable-v2=true \
-      --listen-client-urls http://0.0.0.0:2379 --advertise-client-urls "http://${ETCD_ADDRESS:?}:2379" \
-      --listen-peer-urls http://0.0.0.0:2380 --initial-advertise-peer-urls "http://${ETCD_ADDRESS}:2380" \
-      --initial-cluster "etcd=http://${ETCD_ADDRESS}:2380" ;;
+    exec "$here/etcd-member.sh" "$volume/etcd" 0.0.0.0 "${ETCD_ADDRESS:?}" 2379 2380 ;;
   replica) ;;
   *) echo "pg-container: member NAME, replica or etcd" >&2; exit 2 ;;
 esac

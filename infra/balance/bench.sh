@@ -519,6 +519,18 @@ bench_cleanup() {
   rm -f "$bench_work/pids"
 }
 
+# bench_prepare WORK: what every bench needs first: its tools, the build, an empty WORK, the cleanup on exit, the
+# topology up and the secrets loaded
+bench_prepare() {
+  deps
+  bench_deps
+  build_if_needed
+  rm -rf "$1"; mkdir -p "$1" "$bench_out/benchmarks"
+  trap bench_cleanup EXIT
+  up
+  load_secrets
+}
+
 # bench [failover]: everything, or (failover) only the failover step on the running topology
 bench() {
   case "${1:-}" in
@@ -527,13 +539,7 @@ bench() {
     *) log "usage: balance bench [failover]"; exit 2 ;;
   esac
   local started=$EPOCHSECONDS
-  deps
-  bench_deps
-  build_if_needed
-  rm -rf "$bench_work"; mkdir -p "$bench_work" "$bench_out/benchmarks"
-  trap bench_cleanup EXIT
-  up
-  load_secrets
+  bench_prepare "$bench_work"
   local classes; classes=$(load_classes)
   printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\n' \
     > "$bench_work/runs.tsv"
@@ -594,13 +600,7 @@ bench_report() {
 # bench_failover_only: ./balance bench failover: the failover step alone, on the topology as up leaves it (the runner's
 # JDK and settings), into its own work directory: a full bench's files stay as they are
 bench_failover_only() {
-  deps
-  bench_deps
-  build_if_needed
-  rm -rf "$bench_failover_work"; mkdir -p "$bench_failover_work" "$bench_out/benchmarks"
-  trap bench_cleanup EXIT
-  up
-  load_secrets
+  bench_prepare "$bench_failover_work"
   local classes; classes=$(load_classes)
   bench_failover "$classes" "$bench_failover_work" "$bench_out"
 }

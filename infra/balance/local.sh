@@ -208,10 +208,7 @@ start_db() { # start_db service-db-replica: create and bootstrap on first use, t
 
 # ---- the primary: a Patroni cluster (service-db-1, service-db-2) on one etcd ------------------------------
 start_etcd() {
-  spawn etcd etcd --name etcd --data-dir "$BALANCE_HOME/etcd" --logger zap --log-level warn --enable-v2=true \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "etcd=http://127.0.0.1:$etcd_peer_port"
+  spawn etcd "$root/postgres/etcd-member.sh" "$BALANCE_HOME/etcd" 127.0.0.1 127.0.0.1 "$etcd_port" "$etcd_peer_port"
   wait_for 20 etcd http_ok "http://127.0.0.1:$etcd_port/health"
 }
 
