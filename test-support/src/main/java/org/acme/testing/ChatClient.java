@@ -47,6 +47,8 @@ public final class ChatClient implements AutoCloseable {
     /** Frames received and not taken yet (a reconnect keeps those of the connection before). */
     public final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
     private CompletableFuture<Integer> closed = new CompletableFuture<>();
+    /** Why the connection broke without a close frame, when it did (for the failure messages). */
+    public volatile Throwable brokenBy;
     private WebSocket socket;
 
     public ChatClient(String room, String user) {
@@ -248,6 +250,7 @@ public final class ChatClient implements AutoCloseable {
 
         @Override
         public void onError(WebSocket webSocket, Throwable error) {
+            brokenBy = error;
             closedHere.complete(-1); // the connection broke without a close frame (its instance was killed)
         }
     }

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -107,9 +109,20 @@ class ChatTest {
     @Test
     void aMessageOverTheSizeLimitInSmallFragmentsClosesTheSocketWith1009() throws Exception {
         try (ChatClient alice = Chats.join(TestData.uniqueRoom(), "alice")) {
+            // the client is still sending when the server refuses the message: it still learns why (no reset)
             alice.sendFragments("{\"type\":\"message\",\"text\":\"" + "x".repeat(40 * 1024) + "\"}", 4096);
-            assertEquals(1009, alice.closeCode(), "frames so far: " + alice.frames);
+            assertEquals(1009, alice.closeCode(), "frames so far: " + alice.frames + "; broken by " + alice.brokenBy);
         }
+    }
+
+    @Test
+    void aClientThatGoesOnSendingLearnsWhyAndOneThatNeverAnswersTheCloseIsCutOff() throws Exception {
+        // 8 MiB: far more than the kernel's socket buffers, so the client is still writing long after the refusal
+        byte[] tooBig = ("{\"type\":\"message\",\"text\":\"" + "x".repeat(8 << 20) + "\"}").getBytes(StandardCharsets.UTF_8);
+        RawChat.CloseSeen seen = RawChat.sendAndNeverAnswerTheClose(RestAssured.port, TestData.uniqueRoom(), "mallory", tooBig, 60_000);
+        assertEquals(1009, seen.code(), "the close code reaches a client that went on sending (no reset midway)");
+        assertTrue(seen.connectionKeptMillis() >= 0 && seen.connectionKeptMillis() < 5_000,
+                "the server ends the connection itself, without the client's Close: " + seen);
     }
 
     @Test

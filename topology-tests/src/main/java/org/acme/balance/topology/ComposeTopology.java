@@ -6,11 +6,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The compose stack (docker-compose-balance.yml), broken and mended with docker: kill = {@code docker kill}
- * (SIGKILL), freeze = {@code docker pause}, start waits for the container's healthcheck.
+ * (SIGKILL), freeze = {@code docker pause}, start waits for the container's healthcheck. Each service's container is
+ * looked up through docker-compose once and driven with plain {@code docker} after that: docker-compose v1 spends
+ * about a second starting Python on every call, and a scenario polls the members dozens of times.
  */
 public final class ComposeTopology implements Topology {
 
@@ -20,6 +23,8 @@ public final class ComposeTopology implements Topology {
     private final Path root;
     private final String project;
     private final int httpPort;
+    /** Service name -> container id; kill, pause and start keep a container (only compose up would replace it). */
+    private final Map<String, String> containers = new ConcurrentHashMap<>();
 
     public ComposeTopology(Path root, String project, int httpPort) {
         this.root = root.toAbsolutePath().normalize();
@@ -29,26 +34,26 @@ public final class ComposeTopology implements Topology {
 
     @Override
     public void kill(String node) {
-        compose("kill", "-s", "SIGKILL", node);
+        docker("kill", "-s", "SIGKILL", container(node));
     }
 
     @Override
     public void freeze(String node) {
-        compose("pause", node);
+        docker("pause", container(node));
     }
 
     @Override
     public void thaw(String node) {
-        compose("unpause", node);
+        docker("unpause", container(node));
     }
 
     @Override
     public void start(String node) {
-        String container = compose("ps", "-q", node).strip();
+        String container = container(node);
         if ("true".equals(docker("inspect", "-f", "{{.State.Paused}}", container).strip())) {
-            compose("unpause", node);
+            docker("unpause", container);
         }
-        compose("start", node);
+        docker("start", container);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!"healthy".equals(docker("inspect", "-f", "{{.State.Health.Status}}", container).strip())) {
             if (System.nanoTime() > deadline) {
@@ -62,7 +67,7 @@ public final class ComposeTopology implements Topology {
     public String leader() {
         // Patroni's own answer, asked inside each running member: GET /primary is 200 on the leader only
         for (String member : MEMBERS) {
-            if (running(member) && "200".equals(compose("exec", "-T", member, "curl", "-s", "-o", "/dev/null", "-w",
+            if (running(member) && "200".equals(docker("exec", container(member), "curl", "-s", "-o", "/dev/null", "-w",
                     "%{http_code}", "--max-time", "1", "http://127.0.0.1:8008/primary").strip())) {
                 return member;
             }
@@ -75,7 +80,7 @@ public final class ComposeTopology implements Topology {
         String leader = leader();
         String candidate = MEMBERS.stream().filter(m -> !m.equals(leader)).findFirst().orElseThrow();
         // the REST API's password is in the member's environment (the compose file's secrets)
-        compose("exec", "-T", leader, "sh", "-c", "curl -fsS --max-time 60 -u \"patroni:$PATRONI_RESTAPI_PASSWORD\""
+        docker("exec", container(leader), "sh", "-c", "curl -fsS --max-time 60 -u \"patroni:$PATRONI_RESTAPI_PASSWORD\""
                 + " -X POST -H 'Content-Type: application/json' -d '{\"leader\":\"" + leader + "\",\"candidate\":\""
                 + candidate + "\"}' http://127.0.0.1:8008/switchover");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -119,8 +124,8 @@ public final class ComposeTopology implements Topology {
 
     /** The container runs and is not paused. */
     private boolean running(String node) {
-        String container = compose("ps", "-q", node).strip();
-        return !container.isEmpty()
+        String container = containerOrNull(node);
+        return container != null
                 && "true false".equals(docker("inspect", "-f", "{{.State.Running}} {{.State.Paused}}", container).strip());
     }
 
@@ -135,7 +140,7 @@ public final class ComposeTopology implements Topology {
                     throw new IllegalStateException("no apply worker runs on " + REPLICA);
                 }
                 // inside the container, as its own user (postgres), which owns the worker
-                compose("exec", "-T", REPLICA, "sh", "-c", "kill -" + ("freeze".equals(action) ? "STOP " : "CONT ") + pid);
+                docker("exec", container(REPLICA), "sh", "-c", "kill -" + ("freeze".equals(action) ? "STOP " : "CONT ") + pid);
             }
             default -> throw new IllegalArgumentException("replication " + action);
         }
@@ -145,15 +150,36 @@ public final class ComposeTopology implements Topology {
     public String psql(String node, String sql) {
         // the superuser over the node's own socket (peer authentication, as the postgres account); the primary is
         // whichever member leads, its socket in its data directory
-        String container = PRIMARY.equals(node) ? leader() : node;
-        String socket = MEMBERS.contains(container) ? MEMBER_DATA + ".sock" : "/var/lib/postgresql/data";
-        return compose("exec", "-T", container, "psql", "-X", "-q", "-h", socket, "-U", "postgres",
+        String service = PRIMARY.equals(node) ? leader() : node;
+        String socket = MEMBERS.contains(service) ? MEMBER_DATA + ".sock" : "/var/lib/postgresql/data";
+        return docker("exec", container(service), "psql", "-X", "-q", "-h", socket, "-U", "postgres",
                 "-d", "users", "-At", "-c", sql).strip();
     }
 
     @Override
     public URI api(String path) {
         return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    private String container(String service) {
+        String id = containerOrNull(service);
+        if (id == null) {
+            throw new IllegalStateException(service + " has no container in compose project " + project);
+        }
+        return id;
+    }
+
+    private String containerOrNull(String service) {
+        String cached = containers.get(service);
+        if (cached != null) {
+            return cached;
+        }
+        String id = compose("ps", "-q", service).strip();
+        if (id.isEmpty()) {
+            return null; // not created (yet): asked again next time
+        }
+        containers.put(service, id);
+        return id;
     }
 
     private String compose(String... args) {

@@ -54,7 +54,8 @@ public class ChatSocket {
 
     @OnOpen
     public void open(Session socket, @PathParam("room") String room) {
-        // first of all, so that every frame the client sends from now on is checked
+        // first of all, so that every frame the client sends from now on is checked, and every close we make is read
+        LingeringClose.install(socket);
         Utf8FrameGuard guard = Utf8FrameGuard.install(socket, () -> closeInvalidText(socket));
         if (guard != null) {
             socket.getUserProperties().put(GUARD, guard);

@@ -4,12 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.undertow.websockets.UndertowSession;
 import jakarta.websocket.Session;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -17,7 +15,6 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
@@ -35,8 +32,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * came through here.
  */
 final class Utf8FrameGuard extends ChannelInboundHandlerAdapter {
-
-    private static final String FRAME_HANDLER = "io.undertow.websockets.FrameHandler";
 
     private final Runnable onInvalid;
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -56,18 +51,8 @@ final class Utf8FrameGuard extends ChannelInboundHandlerAdapter {
      * are not checked here, and the socket treats any U+FFFD as invalid input).
      */
     static Utf8FrameGuard install(Session socket, Runnable onInvalid) {
-        if (!(socket instanceof UndertowSession undertow)) {
-            return null;
-        }
-        ChannelPipeline pipeline = undertow.getChannel().pipeline();
-        for (Map.Entry<String, io.netty.channel.ChannelHandler> entry : pipeline) {
-            if (entry.getValue().getClass().getName().equals(FRAME_HANDLER)) {
-                Utf8FrameGuard guard = new Utf8FrameGuard(onInvalid);
-                pipeline.addBefore(entry.getKey(), "chat-utf8-guard", guard);
-                return guard;
-            }
-        }
-        return null;
+        Utf8FrameGuard guard = new Utf8FrameGuard(onInvalid);
+        return ChatPipeline.addInFrontOfFrameHandler(socket, "chat-utf8-guard", guard) ? guard : null;
     }
 
     /** Whether PART (a fragment the container delivered, holding U+FFFD) was checked here: its U+FFFD was sent as such. */
