@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import jakarta.websocket.Session;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -14,8 +15,8 @@ import java.util.concurrent.TimeUnit;
  * (the rest of the message that was too big) then writes into a closed connection: the kernel answers with a reset,
  * and the client loses the Close frame, and with it the reason (it sees a broken connection, 1006). This handler holds
  * the connection open after the server's Close frame until the client's Close frame arrives, or for
- * {@value #LINGER_MILLIS} ms at most, and drops every other frame meanwhile (nothing more is delivered, nothing
- * buffered).
+ * {@value #LINGER_MILLIS} ms at most, and drops every other frame meanwhile, both ways (nothing more is delivered or
+ * buffered, nothing sent after the Close).
  */
 final class LingeringClose extends ChannelDuplexHandler {
 
@@ -36,6 +37,13 @@ final class LingeringClose extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (closeSent && msg instanceof WebSocketFrame frame) {
+            // nothing may follow a Close (RFC 6455 5.5.1): a relayed message or a ping that was on its way is dropped,
+            // and its sender learns the socket is gone, as it would have from a closed connection
+            frame.release();
+            promise.setFailure(new ClosedChannelException());
+            return;
+        }
         if (msg instanceof CloseWebSocketFrame) {
             closeSent = true;
         }
