@@ -47,7 +47,14 @@ public final class FailoverDemo {
                             ? String.format(", %s at %d s (then at least %d s more)", scenario.failure.recovery,
                                     scenario.recoverAtS, scenario.settleS)
                             : ", not undone while the load runs");
-            ScenarioRun run = ScenarioRun.execute(topology, scenario);
+            ScenarioRun run;
+            try {
+                run = ScenarioRun.execute(topology, scenario);
+            } catch (Exception | AssertionError e) {
+                // one scenario that cannot run fails, and the others still run (each restores what it broke)
+                System.out.println("  failure contract VIOLATED: the scenario could not run: " + e);
+                continue;
+            }
             Path png = run.writeTimeline(output, root.resolve("infra/balance/timeline.gnuplot"));
             System.out.println("  " + run.summary().replace("; ", "\n  "));
             System.out.println("  timeline: " + png + " (and .csv beside it)");

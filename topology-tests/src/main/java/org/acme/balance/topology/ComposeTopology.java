@@ -39,7 +39,21 @@ public final class ComposeTopology implements Topology {
 
     @Override
     public void freeze(String node) {
-        docker("pause", container(node));
+        String container = container(node);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                docker("pause", container);
+                return;
+            } catch (IllegalStateException e) {
+                // runc's freezer gives up ("unable to freeze") when a process will not stop in time (a backend in
+                // an fsync under load, a fork under way); it thaws the container again, so another try is safe
+                if (attempt == 5 || !String.valueOf(e.getMessage()).contains("unable to freeze")) {
+                    throw e;
+                }
+                System.out.println("  docker pause " + node + ": unable to freeze, trying again (" + attempt + ")");
+                sleep(200);
+            }
+        }
     }
 
     @Override
