@@ -23,11 +23,8 @@ final class RawChat {
             OutputStream out = socket.getOutputStream();
             InputStream in = socket.getInputStream();
             handshake(out, in, port, room, user);
-            in.read(new byte[256]); // the hello frame (small): the socket is open, frames from now on are checked
-            for (int from = 0; from < message.length; from += fragmentBytes) {
-                int to = Math.min(message.length, from + fragmentBytes);
-                frame(out, from == 0 ? 0x1 : 0x0, to == message.length, Arrays.copyOfRange(message, from, to));
-            }
+            readFrame(in); // the hello: the socket is open, frames from now on are checked
+            sendText(out, message, fragmentBytes);
             Thread.sleep(500); // let the instance store it before the socket goes
             frame(out, 0x8, true, new byte[] {0x03, (byte) 0xE8});
         } catch (InterruptedException e) {
@@ -47,10 +44,7 @@ final class RawChat {
             InputStream in = socket.getInputStream();
             handshake(out, in, port, room, user);
             readFrame(in); // the hello: the socket is open, frames from now on are checked
-            for (int from = 0; from < message.length; from += fragmentBytes) {
-                int to = Math.min(message.length, from + fragmentBytes);
-                frame(out, from == 0 ? 0x1 : 0x0, to == message.length, Arrays.copyOfRange(message, from, to));
-            }
+            sendText(out, message, fragmentBytes);
             int code = -1;
             long closeFrameAt = 0;
             for (byte[] frame = readFrame(in); frame != null; frame = readFrame(in)) {
@@ -93,6 +87,14 @@ final class RawChat {
         }
         if (!head.toString(StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 101")) {
             throw new IOException("no WebSocket: " + head);
+        }
+    }
+
+    /** MESSAGE as one text message in fragments of FRAGMENT_BYTES (cut anywhere, mid-character too). */
+    private static void sendText(OutputStream out, byte[] message, int fragmentBytes) throws IOException {
+        for (int from = 0; from < message.length; from += fragmentBytes) {
+            int to = Math.min(message.length, from + fragmentBytes);
+            frame(out, from == 0 ? 0x1 : 0x0, to == message.length, Arrays.copyOfRange(message, from, to));
         }
     }
 
