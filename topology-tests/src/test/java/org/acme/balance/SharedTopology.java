@@ -18,8 +18,9 @@ public final class SharedTopology implements BeforeAllCallback {
     /**
      * Ports 18080 (nginx), 18081-18083, 15000/15001, 17000, 25432/25433: never a developer's own topology, and
      * below Linux's ephemeral range (32768+), where a busy client's outgoing connection may hold a port first.
+     * {@code -Dbalance.it.port-offset=20000} moves it, for a second checkout's suites running beside the first.
      */
-    static final int PORT_OFFSET = 10000;
+    static final int PORT_OFFSET = Integer.getInteger("balance.it.port-offset", 10000);
 
     private static LocalTopology balance;
 
