@@ -12,7 +12,9 @@
 #   NGINX_RATE_LIMIT       [10000r/s]  requests per client address (nginx's rate syntax: 50r/s, 600r/m)
 #   NGINX_RATE_BURST       [2000]      requests above the rate answered at once before 429s start
 #   NGINX_CONN_LIMIT       [512]       open connections per client address
-#   NGINX_STATE            [/tmp/nginx]  pid file, temporary files, the generated certificate
+#   NGINX_STATE            [/tmp/nginx]  pid file, the generated certificate
+#   NGINX_TEMP             [$NGINX_STATE]  request bodies and responses buffered to disk: nginx's workers (not root)
+#                          must be able to enter it
 #   NGINX_ACCESS_LOG       [/dev/stdout]   NGINX_ERROR_LOG [/dev/stderr]
 #   NGINX_JS_MODULE        [/usr/lib/nginx/modules/ngx_http_js_module.so]  njs (Debian: libnginx-mod-http-js)
 set -eu
@@ -20,6 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: render.sh OUTPUT}
 : "${USERS_BACKENDS:?USERS_BACKENDS must list the instances (host:port ...)}"
 export NGINX_LISTEN="${NGINX_LISTEN:-8080}" NGINX_TLS_LISTEN="${NGINX_TLS_LISTEN:-8443}" NGINX_STATE="${NGINX_STATE:-/tmp/nginx}"
+export NGINX_TEMP="${NGINX_TEMP:-$NGINX_STATE}"
 export NGINX_ACCESS_LOG="${NGINX_ACCESS_LOG:-/dev/stdout}" NGINX_ERROR_LOG="${NGINX_ERROR_LOG:-/dev/stderr}"
 export NGINX_SERVER_NAMES="${NGINX_SERVER_NAMES:-localhost 127.0.0.1}"
 export NGINX_RATE_LIMIT="${NGINX_RATE_LIMIT:-10000r/s}" NGINX_RATE_BURST="${NGINX_RATE_BURST:-2000}"
@@ -38,7 +41,7 @@ USERS_WS_SERVERS="$(servers '' $USERS_BACKENDS ${USERS_BACKUP_BACKENDS:-})"
 export USERS_API_SERVERS USERS_WS_SERVERS
 
 mkdir -p "$NGINX_STATE"
-for d in client_body proxy fastcgi uwsgi scgi; do mkdir -p "$NGINX_STATE/$d"; done
+for d in client_body proxy fastcgi uwsgi scgi; do mkdir -p "$NGINX_TEMP/$d"; done
 
 if [ -n "${NGINX_TLS_CERT:-}${NGINX_TLS_KEY:-}" ]; then
   # a real certificate: both files must be there, never silently replaced by a self-signed one
@@ -64,5 +67,5 @@ else
 fi
 
 # Only our variables: nginx's own ($host, $status, ...) stay as they are.
-envsubst '${NGINX_LISTEN} ${NGINX_TLS_LISTEN} ${NGINX_STATE} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG} ${USERS_API_SERVERS} ${USERS_WS_SERVERS} ${NGINX_SERVER_NAMES} ${NGINX_RATE_LIMIT} ${NGINX_RATE_BURST} ${NGINX_CONN_LIMIT} ${NGINX_TLS_CERT} ${NGINX_TLS_KEY} ${NGINX_JS_MODULE} ${NGINX_HOME}' \
+envsubst '${NGINX_LISTEN} ${NGINX_TLS_LISTEN} ${NGINX_STATE} ${NGINX_TEMP} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG} ${USERS_API_SERVERS} ${USERS_WS_SERVERS} ${NGINX_SERVER_NAMES} ${NGINX_RATE_LIMIT} ${NGINX_RATE_BURST} ${NGINX_CONN_LIMIT} ${NGINX_TLS_CERT} ${NGINX_TLS_KEY} ${NGINX_JS_MODULE} ${NGINX_HOME}' \
   < "$here/nginx.conf.template" > "$out"

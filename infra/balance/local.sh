@@ -86,9 +86,12 @@ member_pg_port() { case "$1" in service-db-1) echo $((15432 + offset)) ;; servic
 member_api_port() { echo $((8200 + offset + ${1#service-db-})); }
 instance_port() { echo $((8080 + offset + ${1#users-backend-})); }
 management_port() { echo $((9080 + offset + ${1#users-backend-})); }
-pg_base() { # where the data directories live: under BALANCE_HOME, unless PostgreSQL's account cannot reach it
+# Where the files live that the accounts the nodes drop to use (PostgreSQL's data directories, Patroni's scripts,
+# nginx's temporary files): under BALANCE_HOME, unless those accounts cannot enter it (a checkout under /root or in
+# any mode-700 folder). Nothing else of the runner assumes where the checkout is.
+pg_base() {
   if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$BALANCE_HOME"; then
-    # root's checkout under /root, say: the server runs as postgres and needs every directory above its data
+    # the server runs as postgres and needs every directory above its data
     echo "/var/tmp/balance-pg-$(printf %s "$BALANCE_HOME" | md5sum | cut -c1-12)"
   else
     echo "$BALANCE_HOME/pg"
@@ -165,20 +168,49 @@ load_secrets() {
 }
 
 # Start a process in its own session, detached from our terminal and pipes, and record its PID.
+# Its log's size is kept too: what the node writes from there on tells whether this start failed (node_failure).
 spawn() { # spawn NAME COMMAND...
   local name=$1; shift
   mkdir -p "$run" "$logs_dir"
+  touch "$logs_dir/$name.log"
+  stat -c %s "$logs_dir/$name.log" > "$run/$name.logpos"
   nohup setsid "$@" </dev/null >>"$logs_dir/$name.log" 2>&1 &
   echo $! > "$run/$name.pid"
 }
 
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+# wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds. With watch="NODE..." set for the call, a watched
+# node that cannot come up (node_failure) ends the wait at once with the cause from its log, rather than at the end.
+wait_for() {
   local seconds=$1 what=$2; shift 2
-  local deadline=$((SECONDS + seconds))
+  local deadline=$((SECONDS + seconds)) next_check=$SECONDS node reason
   until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $next_check ]; then
+      for node in ${watch:-}; do
+        reason=$(node_failure "$node") && die "$what: $node cannot start: $reason"$'\n'"$(log_excerpt "$node")"
+      done
+      next_check=$((SECONDS + 1))
+    fi
     [ $SECONDS -lt $deadline ] || die "$what: not ready after ${seconds}s (see ./balance logs)"
     sleep 0.2
   done
+}
+# What in a node's log means it will not come up however long we wait: it cannot bind, cannot reach a file or
+# directory (a Patroni bootstrap whose helper could not enter its working directory waits forever), or failed to
+# bootstrap. Transient errors (a leader not there yet, a connection refused) are not among them.
+fatal_log_lines='PermissionError|Permission denied|could not change directory|failed attempt to bootstrap|PatroniFatalException|Address already in use|could not bind|address already in use|FATAL: +(could not (create|open|access|write|read)|data directory|lock file)|Failed to start application'
+node_failure() { # node_failure NODE: prints why NODE, as last spawned, cannot come up; fails while it may still
+  local node=$1 log=$logs_dir/$1.log pos line
+  [ -f "$run/$node.logpos" ] || return 1
+  if [ "$(state_of "$node")" = down ]; then echo "its process exited"; return 0; fi
+  pos=$(cat "$run/$node.logpos")
+  line=$(tail -c +$((pos + 1)) "$log" 2>/dev/null | grep -m 1 -E "$fatal_log_lines") || return 1
+  echo "its log says: $line"
+}
+log_excerpt() { # the end of a node's log since its start, indented
+  local node=$1 pos=0
+  [ -f "$run/$node.logpos" ] && pos=$(cat "$run/$node.logpos")
+  echo "  last lines of $logs_dir/$node.log:"
+  tail -c +$((pos + 1)) "$logs_dir/$node.log" 2>/dev/null | tail -n 12 | sed 's/^/    /'
 }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 haproxy_csv() { curl -fsS --max-time 2 "http://127.0.0.1:$stats_port/;csv"; }
@@ -195,7 +227,9 @@ start_db() { # start_db service-db-replica: create and bootstrap on first use, t
     chmod 755 "$(dirname "$dir")"
     "$pg_node" init "$dir" "$replica_port" "$node"
   fi
-  [ "$(state_of "$node")" = down ] && "$pg_node" start "$dir"
+  if [ "$(state_of "$node")" = down ] && ! "$pg_node" start "$dir"; then
+    die "$node cannot start; the end of $dir/server.log:"$'\n'"$(tail -n 12 "$dir/server.log" 2>/dev/null | sed 's/^/    /')"
+  fi
   # bootstrap is idempotent: run it again when the SQL changed since
   if [ ! -f "$dir/.bootstrapped" ] || [ -n "$(find "$root/postgres/sql" -newer "$dir/.bootstrapped")" ]; then
     wait_for 60 "a leader of service-db" leader_member
@@ -209,7 +243,7 @@ start_db() { # start_db service-db-replica: create and bootstrap on first use, t
 # ---- the primary: a Patroni cluster (service-db-1, service-db-2) on one etcd ------------------------------
 start_etcd() {
   spawn etcd "$root/postgres/etcd-member.sh" "$BALANCE_HOME/etcd" 127.0.0.1 127.0.0.1 "$etcd_port" "$etcd_peer_port"
-  wait_for 20 etcd http_ok "http://127.0.0.1:$etcd_port/health"
+  watch=etcd wait_for 20 etcd http_ok "http://127.0.0.1:$etcd_port/health"
 }
 
 member_env() { # the environment of a member's Patroni (postgres/patroni-member.sh)
@@ -224,13 +258,15 @@ member_env() { # the environment of a member's Patroni (postgres/patroni-member.
 start_member() { # Patroni decides: initialise the cluster, clone the leader, or rejoin it (pg_rewind)
   local node=$1 scripts
   scripts=$(member_scripts)
+  # Patroni runs in the directory of its scripts: its bootstrap starts Python helpers that enter the working
+  # directory, and the checkout may be one the postgres account cannot enter (a clone under /root, a mode-700 folder)
   if [ "$(id -u)" = 0 ]; then
     # shellcheck disable=SC2046 # word lists by construction (no spaces in values)
-    spawn "$node" env -i PATH="$PATH" $(member_env "$node") \
-      setpriv --reuid=postgres --regid=postgres --init-groups "$scripts/patroni-member.sh" "$node" "$(pg_dir "$node")"
+    (cd "$scripts" && spawn "$node" env -i PATH="$PATH" $(member_env "$node") \
+      setpriv --reuid=postgres --regid=postgres --init-groups "$scripts/patroni-member.sh" "$node" "$(pg_dir "$node")")
   else
     # shellcheck disable=SC2046
-    spawn "$node" env -i PATH="$PATH" $(member_env "$node") "$scripts/patroni-member.sh" "$node" "$(pg_dir "$node")"
+    (cd "$scripts" && spawn "$node" env -i PATH="$PATH" $(member_env "$node") "$scripts/patroni-member.sh" "$node" "$(pg_dir "$node")")
   fi
 }
 # The members run as PostgreSQL's account, which may not reach this checkout (root's, under /root): their scripts
@@ -279,7 +315,7 @@ start_haproxy() {
   SERVICE_DB_1_ADDR=127.0.0.1:$(member_pg_port service-db-1) SERVICE_DB_1_API_PORT=$(member_api_port service-db-1) \
   SERVICE_DB_2_ADDR=127.0.0.1:$(member_pg_port service-db-2) SERVICE_DB_2_API_PORT=$(member_api_port service-db-2) \
     spawn haproxy haproxy -db -f "$root/haproxy/haproxy.cfg"
-  wait_for 10 haproxy http_ok "http://127.0.0.1:$stats_port/"
+  watch=haproxy wait_for 10 haproxy http_ok "http://127.0.0.1:$stats_port/"
 }
 
 service_env() { # the environment every service process gets
@@ -362,12 +398,13 @@ train_aot_cache() {
   (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
     USERS_MANAGEMENT_PORT="$mgmt" setsid "$java" $java_opts -XX:AOTCacheOutput="$cache" -jar quarkus-run.jar \
     </dev/null >>"$logs_dir/aot-training.log" 2>&1) &
-  pid=$!
+  pid=$!; training_pid=$pid
   wait_for 120 "the training instance" http_ok "http://127.0.0.1:$mgmt/q/health/ready"
   "$root/infra/balance/aot-workload.sh" "$base" "http://127.0.0.1:$mgmt"
   kill -TERM "$pid" 2>/dev/null
   # the JVM assembles the cache as it exits: give it the time it takes
   for i in $(seq 1 600); do alive "$pid" || break; sleep 0.1; done
+  training_pid=
   [ -f "$app_dir/$cache" ] && log "AOT cache written: $app_dir/$cache" || log "no AOT cache written (see $logs_dir/aot-training.log); instances start without"
 }
 
@@ -390,18 +427,20 @@ start_nginx() {
   local conf=$BALANCE_HOME/nginx/nginx.conf
   mkdir -p "$BALANCE_HOME/nginx" "$logs_dir"
   # the first start makes a self-signed certificate in $BALANCE_HOME/nginx/tls (unless NGINX_TLS_CERT/KEY are set)
+  # nginx's workers drop root: their temporary directories are where that account can enter (pg_base)
+  local temp; temp=$(pg_base)/nginx-temp
+  mkdir -p "$(pg_base)"; chmod 755 "$(pg_base)"
   USERS_BACKENDS=$(backends primary) USERS_BACKUP_BACKENDS=$(backends backup) NGINX_LISTEN=127.0.0.1:$nginx_port \
-  NGINX_TLS_LISTEN=127.0.0.1:$nginx_tls_port NGINX_SERVER_NAMES=$(server_names) \
+  NGINX_TLS_LISTEN=127.0.0.1:$nginx_tls_port NGINX_SERVER_NAMES=$(server_names) NGINX_TEMP=$temp \
   NGINX_STATE=$BALANCE_HOME/nginx NGINX_ACCESS_LOG=$logs_dir/nginx-access.log NGINX_ERROR_LOG=$logs_dir/nginx.log \
     "$root/nginx/render.sh" "$conf"
-  # nginx's workers drop root: let them use their temporary directories
-  [ "$(id -u)" = 0 ] && chown -R nobody "$BALANCE_HOME/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
+  [ "$(id -u)" = 0 ] && chown -R nobody "$temp"
   # A master that was killed leaves its pid file: taken for the new master's, it made `down` miss the nginx it had
   # started (and delete its directory under it). Only a pid file written by the process started here counts.
   rm -f "$BALANCE_HOME/nginx/nginx.pid"
   spawn nginx nginx -e "$logs_dir/nginx.log" -c "$conf"
   local spawned; spawned=$(cat "$run/nginx.pid")
-  wait_for 10 nginx nginx_master_of "$spawned"
+  watch=nginx wait_for 10 nginx nginx_master_of "$spawned"
   cp "$BALANCE_HOME/nginx/nginx.pid" "$run/nginx.pid"
 }
 nginx_master_of() { # nginx_master_of PID: nginx's pid file names PID (or a child of it) and that process is nginx
@@ -444,13 +483,13 @@ start_node() {
     service-db-1|service-db-2)
       start_member "$node"
       # a returning member is back once it can take over again: rewound if it must, streaming, with the slot copy
-      wait_for 120 "$node (leading, or a standby streaming with the logical slot)" member_ready "$node" ;;
+      watch=$node wait_for 120 "$node (leading, or a standby streaming with the logical slot)" member_ready "$node" ;;
     service-db-replica) start_db "$node" ;;
     haproxy) start_haproxy ;;
     nginx) start_nginx ;;
     users-backend-*)
       start_instance "$node"
-      wait_for 90 "$node" instance_ready "$node" ;;
+      watch=$node wait_for 90 "$node" instance_ready "$node" ;;
   esac
   log "$node up"
 }
@@ -460,14 +499,20 @@ up() {
   build_if_needed
   load_secrets
   local node started=()
+  # A failed up stops what it started (up_failed), and leaves what was running before it alone.
+  up_was_down=$(for node in $(nodes); do [ "$(state_of "$node")" = down ] && echo "$node"; done)
+  up_fresh=false; [ -d "$BALANCE_HOME/etcd" ] || up_fresh=true
+  # (a caller's own EXIT trap, the bench's, runs after ours, and is put back when up succeeds)
+  eval "set -- $(trap -p EXIT)"; up_caller_trap=${3:-}
+  trap up_failed EXIT
   start_node etcd
   # both members at once: one initialises the cluster (and runs the bootstrap SQL), the other clones it
   for node in $(members); do [ "$(state_of "$node")" = down ] && start_member "$node"; done
-  wait_for 90 "a leader of service-db (Patroni)" leader_member
+  watch="$(members)" wait_for 90 "a leader of service-db (Patroni)" leader_member
   bootstrap_leader_if_changed
   for node in service-db-replica haproxy; do start_node "$node"; done
   wait_for 15 "HAProxy's view of the leader and the replica" haproxy_sees_up
-  wait_for 120 "the standby (streaming, holding the logical replica's slot)" cluster_ready
+  watch="$(members)" wait_for 120 "the standby (streaming, holding the logical replica's slot)" cluster_ready
   [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] || [ -f "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")" ] || {
     migrate; rm -f "$BALANCE_HOME"/.migrated-*; touch "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")"; }
   # (instances that migrate themselves find no schema yet: no training then)
@@ -477,11 +522,12 @@ up() {
     case "$node" in users-backend-*) [ "$(state_of "$node")" = down ] && { start_instance "$node"; started+=("$node"); } ;; esac
   done
   for node in "${started[@]}"; do
-    wait_for 120 "$node" instance_ready "$node"
+    watch=$node wait_for 120 "$node" instance_ready "$node"
     log "$node up"
   done
   start_node nginx
   wait_for 15 "nginx" http_ok "http://127.0.0.1:$nginx_port/host"
+  if [ -n "$up_caller_trap" ]; then trap -- "$up_caller_trap" EXIT; else trap - EXIT; fi
   cat >&2 <<EOF
 balance: the topology is up
   API (nginx)          http://127.0.0.1:$nginx_port/users   (try /host, /db, /chat.html)
@@ -492,6 +538,26 @@ balance: the topology is up
   databases            service-db: Patroni members service-db-1 127.0.0.1:$(member_pg_port service-db-1), service-db-2 127.0.0.1:$(member_pg_port service-db-2) (leader now: $(leader_member)); service-db-replica 127.0.0.1:$replica_port
   ./balance status | logs NODE | kill NODE | freeze NODE | thaw NODE | start NODE | switchover | demo list | down
 EOF
+}
+
+# up's EXIT trap: when up fails, stop every node it started (those that were down before it), newest first, and
+# the AOT training instance. A cluster whose very first bootstrap failed is removed too (etcd's data and the members'
+# data directories): Patroni would otherwise wait forever for a bootstrap that no member will finish.
+up_failed() {
+  local rc=$? node
+  trap - EXIT
+  [ "$rc" -ne 0 ] || return 0
+  log "up failed: stopping what it started"
+  [ -z "${training_pid:-}" ] || { kill -KILL "$training_pid" 2>/dev/null || true; }
+  for node in $(tac <<<"$up_was_down"); do
+    [ "$(state_of "$node")" = down ] && [ ! -f "$(pg_dir "$node")/postmaster.pid" ] || stop_node "$node" || true
+  done
+  if [ "$up_fresh" = true ] && ! [ -f "$(pg_base)/.service-db.bootstrapped" ]; then
+    rm -rf "$BALANCE_HOME/etcd" "$(pg_dir service-db-1)" "$(pg_dir service-db-2)"
+  fi
+  log "up failed; the logs are in $logs_dir (./balance logs NODE)"
+  [ -z "$up_caller_trap" ] || eval "$up_caller_trap"
+  exit "$rc"
 }
 
 # The bootstrap SQL runs once, from Patroni's post_bootstrap hook; when it changed since, again on the leader.
