@@ -201,7 +201,8 @@ fatal_log_lines='PermissionError|Permission denied|could not change directory|fa
 node_failure() { # node_failure NODE: prints why NODE, as last spawned, cannot come up; fails while it may still
   local node=$1 log=$logs_dir/$1.log pos line
   [ -f "$run/$node.logpos" ] || return 1
-  if [ "$(state_of "$node")" = down ]; then echo "its process exited"; return 0; fi
+  # (the PID spawn recorded, whatever program it is yet: a member execs through a few before it is Patroni)
+  if ! alive "$(head -n 1 "$run/$node.pid" 2>/dev/null)"; then echo "its process exited"; return 0; fi
   pos=$(cat "$run/$node.logpos")
   line=$(tail -c +$((pos + 1)) "$log" 2>/dev/null | grep -m 1 -E "$fatal_log_lines") || return 1
   echo "its log says: $line"
