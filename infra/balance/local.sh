@@ -182,15 +182,15 @@ spawn() { # spawn NAME COMMAND...
 # node that cannot come up (node_failure) ends the wait at once with the cause from its log, rather than at the end.
 wait_for() {
   local seconds=$1 what=$2; shift 2
-  local deadline=$((SECONDS + seconds)) next_check=$SECONDS node reason
-  until "$@" >/dev/null 2>&1; do
+  local deadline=$((SECONDS + seconds)) next_check=$SECONDS node reason last
+  until last=$("$@" 2>&1); do
     if [ $SECONDS -ge $next_check ]; then
       for node in ${watch:-}; do
         reason=$(node_failure "$node") && die "$what: $node cannot start: $reason"$'\n'"$(log_excerpt "$node")"
       done
       next_check=$((SECONDS + 1))
     fi
-    [ $SECONDS -lt $deadline ] || die "$what: not ready after ${seconds}s (see ./balance logs)"
+    [ $SECONDS -lt $deadline ] || die "$what: not ready after ${seconds}s${last:+ (last: $(tail -n 1 <<<"$last"))} (see ./balance logs)"
     sleep 0.2
   done
 }
@@ -293,16 +293,12 @@ leader_member() { # the member whose Patroni says it leads (GET /primary answers
   done
   return 1
 }
-# A standby that can take over: streaming from the leader, and holding the copy of the logical replica's slot
-# (Patroni copies it once the leader has it, then restarts the standby); a failover before that would strand the
-# subscription.
-member_is_ready_standby() {
-  patroni_get "$1" /replica >/dev/null 2>&1 &&
-    [ "$(timeout 3 "$pg_node" psql "$(pg_dir "$1")" -d postgres -At -c \
-        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'users_sub'" 2>/dev/null)" = 1 ]
-}
-member_ready() { # the leader, or a standby ready to take over
-  [ "$(leader_member)" = "$1" ] || member_is_ready_standby "$1"
+# The leader, or a standby that can take over (postgres/member-ready.sh says what that takes: named the synchronous
+# standby in etcd, caught up, streaming, with the copy of the logical replica's slot), and still so a Patroni loop
+# later. member_ready MEMBER [--now]: one look, with the lag Patroni allows (status).
+member_ready() {
+  timeout 10 "$root/postgres/member-ready.sh" "$1" "http://127.0.0.1:$(member_api_port "$1")" "${2:---hold}" \
+    "$pg_node" psql "$(pg_dir "$1")"
 }
 cluster_ready() { # a leader, and every member ready
   local member
@@ -474,7 +470,7 @@ start_node() {
     up)
       # a running member (a thawed old leader, say) is waited for until it can take over again
       is_member "$node" || return 0
-      wait_for 120 "$node (leading, or a standby streaming with the logical slot)" member_ready "$node"
+      wait_for 120 "$node (leading, or the synchronous standby, caught up, with the slot)" member_ready "$node"
       return 0 ;;
     frozen) die "$node is frozen: ./balance thaw $node" ;;
   esac
@@ -484,7 +480,7 @@ start_node() {
     service-db-1|service-db-2)
       start_member "$node"
       # a returning member is back once it can take over again: rewound if it must, streaming, with the slot copy
-      watch=$node wait_for 120 "$node (leading, or a standby streaming with the logical slot)" member_ready "$node" ;;
+      watch=$node wait_for 120 "$node (leading, or the synchronous standby, caught up, with the slot)" member_ready "$node" ;;
     service-db-replica) start_db "$node" ;;
     haproxy) start_haproxy ;;
     nginx) start_nginx ;;
@@ -511,9 +507,10 @@ up() {
   for node in $(members); do [ "$(state_of "$node")" = down ] && start_member "$node"; done
   watch="$(members)" wait_for 90 "a leader of service-db (Patroni)" leader_member
   bootstrap_leader_if_changed
+  # the pair whole before the replica subscribes: a member that cannot start is reported here, within seconds
+  watch="$(members)" wait_for 120 "the standby (synchronous, caught up, holding the logical replica's slot)" cluster_ready
   for node in service-db-replica haproxy; do start_node "$node"; done
   wait_for 15 "HAProxy's view of the leader and the replica" haproxy_sees_up
-  watch="$(members)" wait_for 120 "the standby (streaming, holding the logical replica's slot)" cluster_ready
   [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] || [ -f "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")" ] || {
     migrate; rm -f "$BALANCE_HOME"/.migrated-*; touch "$BALANCE_HOME/.migrated-$(stat -c %Y "$jar")"; }
   # (instances that migrate themselves find no schema yet: no training then)
@@ -551,7 +548,8 @@ up_failed() {
   log "up failed: stopping what it started"
   [ -z "${training_pid:-}" ] || { kill -KILL "$training_pid" 2>/dev/null || true; }
   for node in $(tac <<<"$up_was_down"); do
-    [ "$(state_of "$node")" = down ] && [ ! -f "$(pg_dir "$node")/postmaster.pid" ] || stop_node "$node" || true
+    # (a node that failed to start has nothing worth a long graceful stop: 5 s, then SIGKILL)
+    [ "$(state_of "$node")" = down ] && [ ! -f "$(pg_dir "$node")/postmaster.pid" ] || stop_grace=50 stop_node "$node" || true
   done
   if [ "$up_fresh" = true ] && ! [ -f "$(pg_base)/.service-db.bootstrapped" ]; then
     rm -rf "$BALANCE_HOME/etcd" "$(pg_dir service-db-1)" "$(pg_dir service-db-2)"
@@ -600,8 +598,8 @@ stop_node() {
       pid=$(pid_of "$node" 2>/dev/null) || true
       pids=$(node_pids "$node") # nginx's workers too: if its master must be killed, they would outlive it
       if [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; then
-        # Patroni stops its PostgreSQL first (a fast shutdown, which may take a checkpoint)
-        for _ in $(seq 1 300); do alive "$pid" || break; sleep 0.1; done
+        # Patroni stops its PostgreSQL first (a fast shutdown, which may take a checkpoint); stop_grace: tenths of a second
+        for _ in $(seq 1 "${stop_grace:-300}"); do alive "$pid" || break; sleep 0.1; done
         # shellcheck disable=SC2086
         kill -KILL $pids 2>/dev/null || true
       fi
@@ -677,6 +675,7 @@ status() {
   echo
   echo "Patroni cluster service-db (etcd $(state_of etcd)):"
   patroni_cluster | sed 's/^/  /'
+  echo "  $(pair_protection)"
   echo
   echo "Logical replication (publication users_pub on the leader -> subscription users_sub on service-db-replica):"
   if leader_member >/dev/null; then
@@ -711,6 +710,18 @@ status() {
   done
 }
 
+# Whether a lost leader would fail over now: the standby is the synchronous standby in etcd and caught up. From a
+# standby's return until then (measured in docs/architecture.md), Patroni promotes nobody.
+pair_protection() {
+  local leader standby verdict
+  leader=$(leader_member) || { echo "pair: no leader"; return 0; }
+  standby=$(members | tr ' ' '\n' | grep -vx "$leader")
+  if verdict=$(member_ready "$standby" --now); then
+    echo "pair: protected (${verdict#protected: })"
+  else
+    echo "pair: NOT protected, a leader lost now would not fail over (${verdict#not ready: })"
+  fi
+}
 patroni_cluster() { # member, role, state, timeline, lag, and whether it holds the logical replica's slot
   local member json="" slot
   for member in $(members); do json=$(patroni_get "$member" /cluster 2>/dev/null) && break; done

@@ -110,9 +110,9 @@ public final class ComposeTopology implements Topology {
     public boolean awaitReady(String member, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (running(member) && (member.equals(leaderOrNull()) || "t".equals(psqlOrEmpty(member,
-                    "SELECT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')"
-                            + " AND EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'users_sub')")))) {
+            // the runner's definition, run inside the member: it leads, or it is the synchronous standby in etcd,
+            // caught up, streaming, with the slot's copy, and still so a Patroni loop later
+            if (running(member) && memberReady(member)) {
                 return true;
             }
             sleep(500);
@@ -120,19 +120,21 @@ public final class ComposeTopology implements Topology {
         return false;
     }
 
+    private boolean memberReady(String member) {
+        try {
+            docker("exec", container(member), "/opt/balance/member-ready.sh", member, "http://127.0.0.1:8008", "--hold",
+                    "psql", "-X", "-q", "-h", MEMBER_DATA + ".sock", "-U", "postgres");
+            return true;
+        } catch (IllegalStateException notReady) {
+            return false;
+        }
+    }
+
     private String leaderOrNull() {
         try {
             return leader();
         } catch (IllegalStateException none) {
             return null;
-        }
-    }
-
-    private String psqlOrEmpty(String node, String sql) {
-        try {
-            return psql(node, sql);
-        } catch (IllegalStateException notAnswering) {
-            return "";
         }
     }
 
