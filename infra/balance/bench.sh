@@ -611,6 +611,7 @@ bench_failover() {
   local classes=$1 work=$2 out=$3
   failover_facts "$work"
   failover_runs "$work"
+  sync_windows "$work"
   writes_sync_async "$work"
   printf 'finished\t%s\n' "$EPOCHSECONDS" >> "$work/failover-facts.tsv"
   java -cp "$classes" org.acme.balance.bench.FailoverReport "$work" "$out" || die "bench: the failover report failed"
@@ -648,6 +649,41 @@ failover_runs() {
         "$(result_fields "$work/failover-$scenario-$round.txt" "$scenario")" >> "$work/failover.tsv"
       log "demo $scenario, run $round: exit $status"
     done
+  done
+}
+
+# sync_windows WORK: the window after a standby returns, BENCH_FAILOVER_RUNS x 2 times: the standby killed under the
+# instances' heartbeats, started again, and Patroni's cluster view polled every 100 ms from the start: when it shows
+# the standby running (the standby's return), when it names it the synchronous standby (from then on a lost leader
+# fails over), and when `start` would return (member-ready.sh --hold). One line of sync-window.tsv per run (ms after
+# the start; -1: not seen within 120 s).
+sync_windows() {
+  local work=$1 round standby api start now view running named ready
+  printf 'run	standby	running_ms	sync_standby_ms	ready_ms
+' > "$work/sync-window.tsv"
+  for round in $(seq 1 $((bench_failover_runs * 2))); do
+    whole_cluster
+    standby=$(members | tr ' ' '\n' | grep -vx "$(leader_member)")
+    api=http://127.0.0.1:$(member_api_port "$standby")
+    kill_node "$standby" 2>/dev/null; sleep 2
+    start=$EPOCHREALTIME; running=-1; named=-1; ready=-1
+    start_member "$standby"
+    while :; do
+      now=$(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
+      [ "$now" -lt 120000 ] || break
+      view=$(curl -fsS --max-time 1 "$api/cluster" 2>/dev/null | python3 -c '
+import json, sys
+m = [x for x in json.load(sys.stdin)["members"] if x["name"] == sys.argv[1]]
+print((m[0]["state"] + " " + m[0]["role"]) if m else "absent")' "$standby" 2>/dev/null) || view=""
+      [ "$running" -ge 0 ] || case "$view" in running*|streaming*) running=$now ;; esac
+      [ "$named" -ge 0 ] || [ "${view#* }" != sync_standby ] || named=$now
+      if [ "$named" -ge 0 ] && member_ready "$standby" >/dev/null 2>&1; then
+        ready=$(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 )); break
+      fi
+      sleep 0.1
+    done
+    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$standby" "$running" "$named" "$ready" >> "$work/sync-window.tsv"
+    log "sync window, run $round: $standby running after $running ms, named synchronous after $named ms, ready after $ready ms"
   done
 }
 

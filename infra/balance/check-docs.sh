@@ -9,7 +9,9 @@
 #   - names a path of one machine: anything under /work, /tmp, /root or /home, in text or in code (paths inside the
 #     containers, such as /var/lib/postgresql/data, are fine);
 #   - refers to the original design notes, which live beside the repository, not in it.
-# It also fails when a tracked source file (*.java, *.sh, *.properties, *.yml, *.lua) refers to those notes.
+# It also fails when a tracked source file (*.java, *.sh, *.properties, *.yml, *.lua) refers to those notes, and when
+# the docs or the sources name a package or class of this project that does not exist (org.acme..., or a class name
+# in backticks in the docs).
 # Links inside code blocks and code spans are not links. Tools: bash, git, grep, sed, awk, realpath.
 #
 # Sourced by ./balance (which then calls check_docs), or run as a script.
@@ -18,6 +20,9 @@ check_docs_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # the two ways of naming the design notes, spelled so that this file does not name them itself
 check_docs_outside_refs=('..''/shared' 'DESIGN''.md')
+
+# CamelCase words the docs write in backticks that are not classes of this project (a cookie attribute, say)
+check_docs_outside_names=(HttpOnly)
 
 # A subshell: its options, traps and variables stay out of the shell that called it.
 check_docs() (
@@ -179,11 +184,50 @@ check_docs() (
     problems=$((problems + $(wc -l < "$tmp/source-problems")))
   fi
 
+  # Names of the code that no longer exist: a package or class of this project written out (org.acme.users.chat,
+  # org.acme.balance.topology.ComposeTopology, in the docs, settings, scripts or comments), and a class named in
+  # backticks in the docs (`ComposeTopology`). Other projects' CamelCase words in backticks: check_docs_outside_names.
+  grep -E '/src/(main|test)/java/.*\.java$' "$tmp/tracked" | sed -E 's#.*/src/(main|test)/java/##; s#\.java$##; s#/#.#g' \
+    | sort -u > "$tmp/classes"
+  awk '{ n = split($0, part, "."); path = part[1]; for (i = 2; i < n; i++) { path = path "." part[i]; print path } }' \
+    "$tmp/classes" | sort -u > "$tmp/packages"
+  sed 's/.*\.//' "$tmp/classes" | sort -u > "$tmp/simple-names"
+  { cat "$tmp/markdown"; git ls-files '*.java' '*.sh' '*.properties' '*.yml' '*.lua' '*.gnuplot' '*.json' 2>/dev/null; } \
+    | grep -v -E '(^|/)node_modules/' | sort -u > "$tmp/named-in"
+  while IFS= read -r file; do
+    [ -f "$file" ] || continue
+    grep -noE 'org\.acme(\.[A-Za-z_][A-Za-z0-9_]*)+' -- "$file" | while IFS=: read -r line name; do
+      known=""; rest=${name#org.acme}
+      prefix=org.acme
+      # the longest package the name starts with, then a class of it (what follows a class: nested ones, members)
+      while [ -n "$rest" ]; do
+        next=${rest#.}; next=${next%%.*}
+        grep -qxF -- "$prefix.$next" "$tmp/packages" || break
+        prefix=$prefix.$next; rest=${rest#."$next"}
+      done
+      next=${rest#.}; next=${next%%.*}
+      if [ -z "$rest" ] || grep -qxF -- "$prefix.$next" "$tmp/classes"; then known=yes; fi
+      [ -n "$known" ] || printf 'docs check: %s:%s: %s\n' "$file" "$line" "$name: no such package or class in the repository"
+    done
+  done < "$tmp/named-in" > "$tmp/name-problems"
+  while IFS= read -r md; do
+    grep -noE '`[A-Z][a-z0-9]+([A-Z][a-z0-9]*)+`' -- "$md" | while IFS=: read -r line name; do
+      name=${name//\`/}
+      grep -qxF -- "$name" "$tmp/simple-names" && continue
+      printf '%s\n' "${check_docs_outside_names[@]}" | grep -qxF -- "$name" && continue
+      printf 'docs check: %s:%s: %s\n' "$md" "$line" "\`$name\`: no class of that name in the repository (another project's? add it to check_docs_outside_names)"
+    done
+  done < "$tmp/markdown" >> "$tmp/name-problems"
+  if [ -s "$tmp/name-problems" ]; then
+    cat "$tmp/name-problems"
+    problems=$((problems + $(wc -l < "$tmp/name-problems")))
+  fi
+
   if [ "$problems" -gt 0 ]; then
     echo "docs check: $problems problem(s) in $files Markdown files and the sources"
     exit 1
   fi
-  echo "docs check: ok ($files Markdown files, $links links, no reference outside the repository)"
+  echo "docs check: ok ($files Markdown files, $links links, no reference outside the repository, every class and package named exists)"
 )
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -68,6 +68,10 @@ public final class FailoverReport {
         Files.copy(work.resolve("failover.tsv"), tables.resolve("failover.tsv"), StandardCopyOption.REPLACE_EXISTING);
         Files.copy(work.resolve("writes.tsv"), tables.resolve("writes-sync-async.tsv"),
                 StandardCopyOption.REPLACE_EXISTING);
+        if (Files.exists(work.resolve("sync-window.tsv"))) {
+            Files.copy(work.resolve("sync-window.tsv"), tables.resolve("sync-window.tsv"),
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     private Attempt attempt(String line) {
@@ -94,7 +98,7 @@ public final class FailoverReport {
     }
 
     String page() {
-        return header() + failover() + writeCost();
+        return header() + failover() + syncWindow() + writeCost();
     }
 
     private String header() {
@@ -175,6 +179,56 @@ public final class FailoverReport {
     /** The median of a figure over the runs where it was measured (-1: it was not). */
     private static OptionalDouble median(List<Result> results, ToDoubleFunction<Result> figure) {
         return Stats.median(results.stream().mapToDouble(figure).filter(v -> v >= 0).boxed().toList());
+    }
+
+    // ---- the window after a standby returns ------------------------------------------------------------------------
+
+    /** A line of sync-window.tsv: ms after the standby's start (-1: not seen). */
+    record Window(int run, String standby, double runningMs, double namedMs, double readyMs) {
+    }
+
+    private String syncWindow() {
+        Path file = work.resolve("sync-window.tsv");
+        List<Window> windows;
+        try {
+            windows = Files.exists(file) ? Files.readAllLines(file).stream()
+                    .filter(line -> !line.isBlank() && !line.startsWith("run\t")).map(line -> line.split("\t"))
+                    .map(f -> new Window(Integer.parseInt(f[0]), f[1], Double.parseDouble(f[2]),
+                            Double.parseDouble(f[3]), Double.parseDouble(f[4])))
+                    .toList() : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        StringBuilder s = new StringBuilder("## The window after a standby returns\n\n");
+        s.append("The standby killed, started again 2 s later, and Patroni's cluster view polled every 100 ms from"
+                + " the start: when it shows the standby running again (its return), when etcd names it the"
+                + " synchronous standby, and when it is ready to take over as `./balance start` waits for it"
+                + " (`postgres/member-ready.sh --hold`: named, caught up, streaming, with the slot's copy, and still so"
+                + " a loop later). Between its return and its naming, Patroni promotes nobody: a leader lost then does"
+                + " not fail over (docs/architecture.md, \"The window after a standby returns\"). Each run is a line"
+                + " of [benchmarks/sync-window.tsv](benchmarks/sync-window.tsv).\n\n");
+        if (windows.isEmpty()) {
+            return s.append("Not measured in this run.\n\n").toString();
+        }
+        List<Double> window = windows.stream().filter(w -> w.runningMs() >= 0 && w.namedMs() >= 0)
+                .map(w -> w.namedMs() - w.runningMs()).toList();
+        Table t = new Table();
+        t.head("", "median", "min", "max", "runs");
+        t.row(spread("start → running (the standby's return)",
+                windows.stream().map(Window::runningMs).filter(v -> v >= 0).toList(), windows.size()));
+        t.row(spread("**running → named synchronous in etcd (the window)**", window, windows.size()));
+        t.row(spread("start → ready to take over", windows.stream().map(Window::readyMs).filter(v -> v >= 0).toList(),
+                windows.size()));
+        return s.append(t).append('\n').toString();
+    }
+
+    private static String[] spread(String what, List<Double> values, int runs) {
+        if (values.isEmpty()) {
+            return new String[] {what, "n/a", "n/a", "n/a", "0 of " + runs};
+        }
+        return new String[] {what, String.format(Locale.ROOT, "%.0f ms", Stats.median(values).getAsDouble()),
+                String.format(Locale.ROOT, "%.0f ms", values.stream().mapToDouble(Double::doubleValue).min().getAsDouble()),
+                String.format(Locale.ROOT, "%.0f ms", Stats.max(values).getAsDouble()), values.size() + " of " + runs};
     }
 
     // ---- synchronous replication's cost -----------------------------------------------------------------------------
