@@ -785,14 +785,44 @@ logs() {
 }
 
 demo_scenarios="failover-replica freeze-replica leader-killed leader-frozen standby-killed etcd-killed switchover kill-service freeze-service"
+# demo SCENARIO[,SCENARIO...]|all [ROUNDS]: the scenarios in turn, ROUNDS times over on the one running topology; with
+# more than one run, the spread of each scenario's figures at the end (from the RESULT lines, kept in
+# $BALANCE_HOME/timelines/demo-results.tsv). Exits 1 when any run violated the failure contract.
 demo() {
-  local scenario=$1 classes
-  if [ "$scenario" = list ] || ! grep -qw -- "$scenario" <<<"$demo_scenarios"; then
-    echo "scenarios: $demo_scenarios (the topology must be up: ./balance up)"; [ "$scenario" = list ]; return
-  fi
+  local scenarios=$1 rounds=${2:-1} classes round status=0 name results=$BALANCE_HOME/timelines/demo-results.tsv
+  [ "$scenarios" = all ] && scenarios=${demo_scenarios// /,}
+  for name in ${scenarios//,/ }; do
+    if [ "$name" = list ] || ! grep -qw -- "$name" <<<"$demo_scenarios"; then
+      echo "scenarios: $demo_scenarios, or all (the topology must be up: ./balance up)"; [ "$name" = list ]; return
+    fi
+  done
+  [ "$rounds" -ge 1 ] 2>/dev/null || die "usage: balance demo SCENARIO[,SCENARIO...]|all [ROUNDS]"
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$nginx_port/host")" = 200 ] || die "the topology is not up: ./balance up"
   classes=$(load_classes)
   mkdir -p "$BALANCE_HOME/timelines"
-  BALANCE_HOME=$BALANCE_HOME BALANCE_PORT_OFFSET=$offset \
-    java -cp "$classes" org.acme.balance.scenario.FailoverDemo "$scenario" "$BALANCE_HOME/timelines"
+  : > "$results"
+  for round in $(seq 1 "$rounds"); do
+    [ "$rounds" -eq 1 ] || log "round $round of $rounds: $scenarios"
+    BALANCE_HOME=$BALANCE_HOME BALANCE_PORT_OFFSET=$offset \
+      java -cp "$classes" org.acme.balance.scenario.FailoverDemo "$scenarios" "$BALANCE_HOME/timelines" \
+      | tee >(grep $'^RESULT\t' | sed "s/^/$round\t/" >> "$results") || status=1
+  done
+  [ "$rounds" -eq 1 ] || demo_spread "$results"
+  return $status
+}
+# demo_spread FILE: per scenario, how many runs held the contract, and median / min / max of its figures (ms)
+demo_spread() {
+  printf '\n%-17s %-7s %-26s %-26s %-26s\n' scenario held "write failover ms" "writes back ms" "rejoined ms"
+  printf '%-17s %-7s %-26s %-26s %-26s\n' "" "" "median / min / max" "median / min / max" "median / min / max"
+  local name
+  for name in $demo_scenarios; do
+    awk -F'\t' -v s="$name" '$3 == s' "$1" | grep -q . || continue
+    printf '%-17s %-7s %-26s %-26s %-26s\n' "$name" \
+      "$(awk -F'\t' -v s="$name" '$3 == s { n++; if ($4 == "held") h++ } END { printf "%d/%d", h, n }' "$1")" \
+      "$(spread_of "$1" "$name" 5)" "$(spread_of "$1" "$name" 6)" "$(spread_of "$1" "$name" 11)"
+  done
+}
+spread_of() { # spread_of FILE SCENARIO FIELD: "median / min / max" of a RESULT field over the runs that measured it
+  awk -F'\t' -v s="$2" -v f="$3" '$3 == s && $f >= 0 { print $f }' "$1" | sort -n | awk '
+    { v[NR] = $1 } END { if (NR == 0) { print "-"; exit } printf "%d / %d / %d", v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
