@@ -819,7 +819,7 @@ demo_spread() {
     awk -F'\t' -v s="$name" '$3 == s' "$1" | grep -q . || continue
     printf '%-17s %-7s %-26s %-26s %-26s\n' "$name" \
       "$(awk -F'\t' -v s="$name" '$3 == s { n++; if ($4 == "held") h++ } END { printf "%d/%d", h, n }' "$1")" \
-      "$(spread_of "$1" "$name" 5)" "$(spread_of "$1" "$name" 6)" "$(spread_of "$1" "$name" 11)"
+      "$(spread_of "$1" "$name" 5)" "$(spread_of "$1" "$name" 6)" "$(spread_of "$1" "$name" 12)"
   done
 }
 spread_of() { # spread_of FILE SCENARIO FIELD: "median / min / max" of a RESULT field over the runs that measured it
