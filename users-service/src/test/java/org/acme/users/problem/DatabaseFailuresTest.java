@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quarkus.arc.ArcUndeclaredThrowableException;
 import jakarta.persistence.OptimisticLockException;
 import jakarta.persistence.PessimisticLockException;
 import jakarta.transaction.RollbackException;
@@ -105,6 +106,9 @@ class DatabaseFailuresTest {
         assertTrue(DatabaseFailures.concurrent(new OptimisticLockException(rowCount.getMessage(), rowCount)));
         assertTrue(DatabaseFailures.concurrent(new StaleObjectStateException("org.acme.users.entity.User", 7L)));
         assertEquals("StaleStateException", DatabaseFailures.describe(new OptimisticLockException("x", rowCount)));
+        // as issue #20's DELETE met it: the commit's exception, rethrown through the bean's subclass
+        assertTrue(DatabaseFailures.concurrent(new ArcUndeclaredThrowableException("Error invoking subclass method",
+                new OptimisticLockException(rowCount.getMessage(), new StaleObjectStateException("User", 4L)))));
         // at commit, through JTA: the flush's exception as the cause, or among the suppressed ones
         RollbackException asCause = new RollbackException("ARJUNA016053: Could not commit transaction.");
         asCause.initCause(new OptimisticLockException("x", rowCount));
