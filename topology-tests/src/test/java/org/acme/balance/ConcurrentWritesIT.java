@@ -3,6 +3,10 @@ package org.acme.balance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -27,6 +31,8 @@ class ConcurrentWritesIT {
     static final int CONCURRENCY = 20;
     static final int REPETITIONS = 10;
     static final List<String> INSTANCES = List.of("users-backend-1", "users-backend-2");
+
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static LocalTopology balance;
     static WriteRaces acrossInstances;
@@ -55,7 +61,8 @@ class ConcurrentWritesIT {
     @AfterAll
     static void report() throws Exception {
         System.out.println("ConcurrentWritesIT, " + CONCURRENCY + " concurrent requests, users-backend-1 and -2 in turn:\n"
-                + acrossInstances.report() + "through nginx:\n" + throughNginx.report());
+                + acrossInstances.report() + "through nginx:\n" + throughNginx.report()
+                + "transactions run again after losing a race: " + retries());
         acrossInstances.close();
         throughNginx.close();
         // leave the replica caught up for the classes that compare it with the primary
@@ -65,6 +72,26 @@ class ConcurrentWritesIT {
                 && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
+    }
+
+    /** users_write_retries_total of each instance, from its management port (the API's + 1000). */
+    static String retries() {
+        StringBuilder counts = new StringBuilder();
+        for (String instance : INSTANCES) {
+            URI api = balance.instance(instance, "");
+            URI metrics = URI.create("http://" + api.getHost() + ":" + (api.getPort() + 1000) + "/q/metrics");
+            String count;
+            try {
+                count = HTTP.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body().lines()
+                        .filter(l -> l.startsWith("users_write_retries_total")).map(l -> l.substring(l.indexOf(' ') + 1))
+                        .findFirst().orElse("-");
+            } catch (Exception e) {
+                count = "? (" + e.getMessage() + ")";
+            }
+            counts.append(instance).append(' ').append(count).append("; ");
+        }
+        return counts.toString();
     }
 
     interface Race {
