@@ -98,6 +98,44 @@ class ChatTest {
         }
     }
 
+    /**
+     * Issue #20 part 3: an escaped unpaired surrogate is valid UTF-8 (six ASCII characters) naming no character. It is
+     * refused like any bad value, in every field and wherever it sits: an error frame, and the socket goes on (1007 is
+     * for bytes that are not UTF-8). Nothing is stored, and the next good message is delivered.
+     */
+    @Test
+    void anEscapedUnpairedSurrogateAnywhereGetsAnErrorFrameAndTheSocketGoesOn() throws Exception {
+        String room = TestData.uniqueRoom();
+        try (ChatClient alice = Chats.join(room, "alice")) {
+            String[][] cases = {
+                    // frame, the field the error names (null: none)
+                    {"{\"type\":\"message\",\"text\":\"a\\ud800b\"}", "text"},
+                    {"{\"type\":\"message\",\"text\":\"\\ud800\"}", "text"},
+                    {"{\"type\":\"message\",\"text\":\"x\\udfff\"}", "text"},
+                    {"{\"type\":\"message\",\"text\":\"\\udc00\\ud800\"}", "text"},
+                    {"{\"type\":\"message\",\"text\":\"hi\",\"key\":\"k\\ud800\"}", "key"},
+                    {"{\"type\":\"mess\\ud800age\",\"text\":\"hi\"}", "type"},
+                    {"{\"type\":\"message\",\"text\":\"hi\",\"k\\ud800\":\"x\"}", null},
+                    {"{\"type\":\"message\",\"text\":[\"\\ud800\"]}", null}};
+            for (String[] bad : cases) {
+                alice.sendRaw(bad[0]);
+                JsonNode error = alice.next("error");
+                assertEquals(400, error.get("status").asInt(), bad[0] + " -> " + error);
+                if (bad[1] != null) {
+                    assertTrue(error.get("detail").asText().startsWith(bad[1] + " must be valid Unicode"), bad[0] + " -> " + error);
+                }
+            }
+            // a pair, escaped, is a character like any other; and the socket is still open
+            alice.sendRaw("{\"type\":\"message\",\"text\":\"ok \\ud83d\\ude00\",\"key\":\"after-surrogates\"}");
+            JsonNode stored = alice.next("message");
+            assertEquals("ok 😀", stored.get("text").asText());
+            assertEquals(1, stored.get("id").asLong(), "nothing before it was stored");
+            assertEquals(List.of(), alice.drain("error", 0), "no error for the good message");
+            assertEquals(1, TestData.messagesOnPrimary(room));
+            assertEquals(Integer.MIN_VALUE, alice.awaitClosed(0), "still open");
+        }
+    }
+
     @Test
     void aFrameOverTheSizeLimitClosesTheSocketWith1009() throws Exception {
         try (ChatClient alice = Chats.join(TestData.uniqueRoom(), "alice")) {

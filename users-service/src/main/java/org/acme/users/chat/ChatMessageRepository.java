@@ -6,6 +6,7 @@ import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Optional;
+import org.hibernate.query.NativeQuery;
 
 @ApplicationScoped
 public class ChatMessageRepository implements PanacheRepositoryBase<ChatMessage, ChatMessage.Key> {
@@ -27,6 +28,25 @@ public class ChatMessageRepository implements PanacheRepositoryBase<ChatMessage,
                 .createNativeQuery("SELECT last_id FROM users.chat_rooms WHERE room = :room")
                 .setParameter("room", room).getResultList();
         return found.isEmpty() ? 0 : ((Number) found.get(0)).longValue();
+    }
+
+    /**
+     * Stores MESSAGE unless its author already stored one with the same key in the room: false then, and nothing was
+     * written. The unique index on (room, author, client_key) decides, not a read before the write: of two frames with
+     * one key at the same moment (two sockets, two instances) the later INSERT waits for the earlier one's transaction
+     * and then finds the key taken.
+     */
+    public boolean insertOnce(ChatMessage message) {
+        return Panache.getEntityManager().createNativeQuery(
+                "INSERT INTO users.chat_messages (room, id, author, body, client_key, sent_at)"
+                        + " VALUES (:room, :id, :author, :body, :key, :sentAt)"
+                        + " ON CONFLICT (room, author, client_key) WHERE client_key IS NOT NULL DO NOTHING")
+                .unwrap(NativeQuery.class)
+                .setParameter("room", message.room).setParameter("id", message.id)
+                .setParameter("author", message.author).setParameter("body", message.body)
+                .setParameter("key", message.clientKey, String.class) // typed: a null key is still text
+                .setParameter("sentAt", message.sentAt)
+                .executeUpdate() == 1;
     }
 
     public Optional<ChatMessage> findByClientKey(String room, String author, String clientKey) {

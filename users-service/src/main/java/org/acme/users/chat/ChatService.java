@@ -10,12 +10,12 @@ import jakarta.transaction.Transactional;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Optional;
 import java.util.regex.Pattern;
 import org.acme.users.consistency.ConsistencyToken;
 import org.acme.users.consistency.FreshReads;
 import org.acme.users.routing.PrimaryReads;
 import org.acme.users.service.ReadRetry;
+import org.acme.users.service.RetryOnRace;
 
 /**
  * Chat rooms on the primary: a message is stored and announced (NOTIFY) in one transaction, so every instance
@@ -48,24 +48,25 @@ public class ChatService {
     public record Posted(ChatMessage message, boolean replayed) {
     }
 
+    /**
+     * Stores a message and announces it, or, when its author already stored one with CLIENT_KEY in the room (a resend,
+     * or the same frame from a second socket at the same moment), gives the id back and answers with the stored one.
+     */
     @Transactional
+    @RetryOnRace
     public Posted post(String room, String author, String text, String clientKey) {
-        long id = messages.nextId(room);
-        if (clientKey != null) {
-            Optional<ChatMessage> earlier = messages.findByClientKey(room, author, clientKey);
-            if (earlier.isPresent()) {
-                QuarkusTransaction.setRollbackOnly(); // gives the id back: ids stay gapless
-                return new Posted(earlier.get(), true);
-            }
-        }
         ChatMessage message = new ChatMessage();
         message.room = room;
-        message.id = id;
+        message.id = messages.nextId(room);
         message.author = author;
         message.body = text;
         message.clientKey = clientKey;
         message.sentAt = Instant.now().truncatedTo(ChronoUnit.MICROS); // PostgreSQL's precision
-        messages.persist(message);
+        if (!messages.insertOnce(message)) {
+            QuarkusTransaction.setRollbackOnly(); // gives the id back: ids stay gapless
+            return new Posted(messages.findByClientKey(room, author, clientKey)
+                    .orElseThrow(() -> new IllegalStateException("the key's message is committed, and never deleted")), true);
+        }
         messages.announce(CHANNEL, toJson(ChatFrame.Message.of(message)));
         return new Posted(message, false);
     }

@@ -1,5 +1,6 @@
 package org.acme.users.chat;
 
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ForkJoinPool;
 import java.util.regex.Pattern;
 import org.acme.users.problem.DatabaseFailures;
@@ -28,9 +30,10 @@ import org.jboss.logging.Logger;
 /**
  * {@code /chat/{room}?user=NAME[&after=ID]}: a chat room over a WebSocket, on any instance. Frames are JSON text
  * (see ChatFrame and ChatInbound), read strictly (StrictJson). A bad frame gets an error frame and the socket stays
- * open; a message over {@value #MAX_MESSAGE_CHARS} characters closes it (1009, "too big"); text that is not valid
- * UTF-8, or whose JSON holds an unpaired surrogate, closes it with 1007 (RFC 6455: not consistent with the message
- * type); a binary message closes it with 1003 (this endpoint accepts text only).
+ * open, whatever is wrong with its content, an escaped unpaired surrogate ({@code "\\ud800"}) in any string included:
+ * that is valid UTF-8 naming no character, refused like any other bad value. A message over
+ * {@value #MAX_MESSAGE_CHARS} characters closes it (1009, "too big"); bytes that are not UTF-8 close it with 1007
+ * (RFC 6455: not consistent with the message type); a binary message closes it with 1003 (text only).
  */
 @ServerEndpoint("/chat/{room}")
 @ApplicationScoped
@@ -38,6 +41,7 @@ public class ChatSocket {
 
     private static final Logger LOG = Logger.getLogger(ChatSocket.class);
     static final int MAX_MESSAGE_CHARS = 16 * 1024;
+    private static final Set<String> FIELDS = Set.of("type", "text", "key");
     private static final Pattern CLIENT_KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
     private static final String SESSION = ChatSession.class.getName();
     private static final String GUARD = Utf8FrameGuard.class.getName();
@@ -131,7 +135,9 @@ public class ChatSocket {
         try {
             inbound = json.readValue(frame, ChatInbound.class);
         } catch (StrictJson.UnpairedSurrogate e) {
-            session.close(NOT_UTF8, "text must be valid Unicode (an unpaired surrogate)");
+            // the bytes were UTF-8 (the guard saw to that); the content is what is refused, like any bad value
+            error(session, 400, "Invalid frame", fieldOf(e) + " must be valid Unicode: an escaped unpaired surrogate"
+                    + " (such as \\ud800) is no character");
             return;
         } catch (IOException e) {
             error(session, 400, "Malformed frame",
@@ -179,6 +185,10 @@ public class ChatSocket {
             if (DatabaseFailures.unavailable(e)) {
                 error(session, 503, "Service Unavailable",
                         "the database primary is unreachable; send again later (with the same key, it is stored once)");
+            } else if (DatabaseFailures.concurrent(e)) {
+                // lost a race twice (RetryOnRace ran it again once): nothing was stored
+                error(session, 409, "Conflict",
+                        "the message met concurrent writes and was not stored; send it again (with the same key, it is stored once)");
             } else if (DatabaseFailures.invalidData(e)) {
                 error(session, 400, "Invalid frame", "the text cannot be stored");
             } else {
@@ -212,6 +222,12 @@ public class ChatSocket {
         } catch (IOException e) {
             // gone already
         }
+    }
+
+    /** The frame's field a mapping error is about, when it is one of the protocol's: never the client's own names. */
+    private static String fieldOf(JsonMappingException e) {
+        String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+        return FIELDS.contains(field) ? field : "every string";
     }
 
     /** NUL, escape sequences and the like; a message may span lines. */

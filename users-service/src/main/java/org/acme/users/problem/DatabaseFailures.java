@@ -1,13 +1,20 @@
 package org.acme.users.problem;
 
+import jakarta.persistence.LockTimeoutException;
+import jakarta.persistence.OptimisticLockException;
+import jakarta.persistence.PessimisticLockException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.sql.SQLException;
 import java.util.Set;
+import java.util.function.Predicate;
+import org.hibernate.StaleStateException;
+import org.hibernate.dialect.lock.OptimisticEntityLockException;
 
 /**
  * What a failure from the database layer means for the client: a node that cannot be reached (503, retry), a value the
- * database refused (400), a duplicate (409). The exceptions arrive wrapped (Hibernate, JTA, Agroal), so each question
+ * database refused (400), a duplicate (409), a transaction that lost a race with another one on the same rows (run it
+ * again; 409 when that lost too). The exceptions arrive wrapped (Hibernate, JTA, Agroal), so each question
  * walks the causes, and the suppressed ones: a commit that fails on a dead connection is a RollbackException with the
  * I/O error among its suppressed exceptions.
  */
@@ -19,6 +26,8 @@ public final class DatabaseFailures {
     static final String DATA_EXCEPTION_CLASS = "22";
     /** 08xxx: connection exceptions; 57P01-03: admin/crash shutdown, cannot connect now; 53300: too many connections */
     static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+    /** 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available: PostgreSQL rolled it back */
+    static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03");
 
     private DatabaseFailures() {
     }
@@ -71,6 +80,47 @@ public final class DatabaseFailures {
     /** A unique constraint refused the row. */
     public static boolean duplicate(Throwable e) {
         return UNIQUE_VIOLATION.equals(sqlState(e));
+    }
+
+    /**
+     * The transaction lost a race: PostgreSQL aborted it for another transaction on the same rows (a serialization
+     * failure, a deadlock, a lock it may not wait for), or Hibernate found a row it had loaded changed or gone when it
+     * flushed (optimistic lock, stale state). Nothing of it committed, and the same request run again in a new
+     * transaction meets the rows as the other one left them: the serial answer.
+     */
+    public static boolean concurrent(Throwable e) {
+        return anywhere(e, t -> t instanceof OptimisticLockException || t instanceof PessimisticLockException
+                || t instanceof LockTimeoutException || t instanceof StaleStateException
+                || t instanceof OptimisticEntityLockException
+                || t instanceof SQLException sql && sql.getSQLState() != null && CONCURRENCY_STATES.contains(sql.getSQLState()));
+    }
+
+    /** For the log: the SQLState, or else the innermost exception's kind (never a value from the request). */
+    public static String describe(Throwable e) {
+        String state = sqlState(e);
+        if (state != null) {
+            return "SQLState " + state;
+        }
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName();
+    }
+
+    /** Whether any cause of E, or any exception suppressed along the way, matches. */
+    private static boolean anywhere(Throwable e, Predicate<Throwable> matches) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (matches.test(t)) {
+                return true;
+            }
+            for (Throwable suppressed : t.getSuppressed()) {
+                if (anywhere(suppressed, matches)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The first SQLState among the causes, null for none. */

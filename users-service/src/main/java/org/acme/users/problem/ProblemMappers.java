@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
 import org.acme.users.edge.ResourceMethods;
 import org.acme.users.service.DatabaseNodes;
 import org.acme.users.validation.InvalidBodyException;
+import org.acme.users.validation.StrictJson;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -75,6 +76,12 @@ public class ProblemMappers {
     // MismatchedInputException named too: quarkus-rest-jackson maps it by itself otherwise.
     @ServerExceptionMapper({JsonProcessingException.class, MismatchedInputException.class})
     public Response badJson(JsonProcessingException e, UriInfo uri) {
+        if (e instanceof StrictJson.UnpairedSurrogate surrogate && !surrogate.getPath().isEmpty()) {
+            String field = jsonPath(surrogate);
+            String message = "must be valid Unicode (an escaped unpaired surrogate is no character)";
+            return problem(400, "invalid-request", "Invalid request", field + ": " + message, uri,
+                    List.of(new Problem.FieldError(field, message)));
+        }
         if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
             String field = jsonPath(mapping);
             return problem(400, "invalid-request", "Invalid request", field + ": wrong type or format", uri,
@@ -112,7 +119,11 @@ public class ProblemMappers {
         return Response.fromResponse(problem).header("Allow", String.join(", ", resources.allowed(uri.getPath()))).build();
     }
 
-    /** Database errors: a duplicate email is the client's 409; an unreachable node is a 503 to retry. */
+    /**
+     * Database errors: a duplicate email is the client's 409; an unreachable node is a 503 to retry; a transaction
+     * that lost a race twice (RetryOnRace ran it again once) is a 409 write-conflict: nothing was written, and the
+     * same request may be sent again. Races are never a 5xx: the service is up, the data is contested.
+     */
     @ServerExceptionMapper
     public Response failure(Exception e, UriInfo uri) {
         SQLException sql = cause(e, SQLException.class);
@@ -132,6 +143,11 @@ public class ProblemMappers {
             return Response.fromResponse(problem(503, "database-unavailable", "Service Unavailable",
                     "the database node for this request is unreachable; retry later", uri, List.of()))
                     .header("Retry-After", RETRY_AFTER_SECONDS).build();
+        }
+        if (DatabaseFailures.concurrent(e)) {
+            LOG.warnf("write conflict on %s, after a retry: %s", uri.getPath(), DatabaseFailures.describe(e));
+            return problem(409, "write-conflict", "Conflict",
+                    "the request met concurrent writes to the same data and was not applied; send it again", uri, List.of());
         }
         LOG.error("unexpected failure on " + uri.getPath(), e);
         return problem(500, "about:blank", "Internal Server Error", "unexpected error", uri, List.of());

@@ -22,7 +22,12 @@ import org.acme.users.repository.UserRepository;
 /**
  * Reads run without a transaction (replica); writes run in one (primary). See ReadWriteRouting. Reads go through
  * FreshReads: the primary serves them when the replica is too stale or has not applied the client's token.
- * Email uniqueness is enforced by the database constraint alone, so concurrent creates cannot race.
+ * <p>
+ * Every write is safe against a request that changes the same row at the same moment (docs/architecture.md, "Writes
+ * under races"): nothing is loaded and then flushed. A change is one conditional statement whose row count is the
+ * answer (UPDATE or DELETE ... WHERE id, 0 rows: 404); uniqueness is the database's constraints alone (a duplicate
+ * email: 409); keys are claimed with INSERT ... ON CONFLICT. A transaction PostgreSQL still aborts for a concurrent one
+ * (a deadlock) runs once more ({@link RetryOnRace}).
  */
 @ApplicationScoped
 public class UserService {
@@ -56,6 +61,7 @@ public class UserService {
     }
 
     @Transactional
+    @RetryOnRace
     public User create(String name, String email) {
         User user = new User();
         user.name = name.strip();
@@ -72,6 +78,7 @@ public class UserService {
      * so a create that failed (409, 503) leaves the key free for the retry.
      */
     @Transactional
+    @RetryOnRace
     public Created createOnce(String idempotencyKey, String name, String email) {
         idempotencyKeys.forgetExpired();
         Optional<Long> earlier = idempotencyKeys.claim(idempotencyKey, fingerprint(name, email));
@@ -84,21 +91,21 @@ public class UserService {
         return new Created(user, false);
     }
 
+    /**
+     * Last writer wins: the row becomes exactly this request's name and email, and the answer is the row as this
+     * statement left it. Empty when there is no such user (never was, or a DELETE committed first).
+     */
     @Transactional
+    @RetryOnRace
     public Optional<User> update(long id, String name, String email) {
-        Optional<User> found = users.findByIdOptional(id);
-        found.ifPresent(user -> {
-            user.name = name.strip();
-            user.email = normalizeEmail(email);
-            user.updatedAt = now();
-            users.flush(); // surface a duplicate email here, inside the transaction
-        });
-        return found;
+        return users.update(id, name.strip(), normalizeEmail(email), now());
     }
 
+    /** False when there is no such user: never was, or another DELETE committed first. */
     @Transactional
+    @RetryOnRace
     public boolean delete(long id) {
-        return users.deleteById(id);
+        return users.remove(id);
     }
 
     /** The request as the service understands it: a retry must carry the same name and email. */

@@ -5,19 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quarkus.arc.ArcUndeclaredThrowableException;
+import jakarta.persistence.OptimisticLockException;
+import jakarta.persistence.PessimisticLockException;
 import jakarta.transaction.RollbackException;
 import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.sql.SQLException;
+import org.hibernate.StaleObjectStateException;
+import org.hibernate.StaleStateException;
 import org.hibernate.exception.ConstraintViolationException;
 import org.hibernate.exception.JDBCConnectionException;
+import org.hibernate.exception.LockAcquisitionException;
 import org.junit.jupiter.api.Test;
 
 /**
  * The classification of database failures, without a database: the shapes the failover tests meet (a refused
  * connection, a socket that timed out, a commit on a dead connection, the pool giving up), each wrapped the way
- * Hibernate, JTA and Agroal wrap them.
+ * Hibernate, JTA and Agroal wrap them; and the races a write can lose (run once more, then 409, never 500).
  */
 class DatabaseFailuresTest {
 
@@ -74,5 +80,54 @@ class DatabaseFailuresTest {
         assertFalse(DatabaseFailures.invalidData(unique));
         assertEquals("23505", DatabaseFailures.sqlState(new RuntimeException(unique)));
         assertNull(DatabaseFailures.sqlState(new RuntimeException("no SQL here")));
+    }
+
+    @Test
+    void abortsForAConcurrentTransactionAreConcurrent() {
+        // 40001 serialization failure, 40P01 deadlock, 55P03 lock not available: PostgreSQL rolled the transaction back
+        for (String state : new String[] {"40001", "40P01", "55P03"}) {
+            SQLException sql = new SQLException("x", state);
+            assertTrue(DatabaseFailures.concurrent(sql), state);
+            assertTrue(DatabaseFailures.concurrent(new LockAcquisitionException("deadlock", sql)), state + " as Hibernate's");
+            assertTrue(DatabaseFailures.concurrent(new RuntimeException(new PessimisticLockException(
+                    new LockAcquisitionException("lock", sql)))), state + " as JPA's");
+            assertFalse(DatabaseFailures.unavailable(sql), state + " is not an unreachable node");
+            assertFalse(DatabaseFailures.duplicate(sql), state + " is no duplicate");
+            assertEquals("SQLState " + state, DatabaseFailures.describe(new RuntimeException(sql)));
+        }
+    }
+
+    @Test
+    void aRowGoneOrChangedAtFlushIsConcurrent() {
+        // issue #20: a DELETE of a row another transaction removed after it was loaded, found at commit
+        StaleStateException rowCount = new StaleStateException(
+                "Unexpected row count (expected row count 1 but was 0) [delete from users.app_user where id=?]");
+        assertTrue(DatabaseFailures.concurrent(rowCount));
+        assertTrue(DatabaseFailures.concurrent(new OptimisticLockException(rowCount.getMessage(), rowCount)));
+        assertTrue(DatabaseFailures.concurrent(new StaleObjectStateException("org.acme.users.entity.User", 7L)));
+        assertEquals("StaleStateException", DatabaseFailures.describe(new OptimisticLockException("x", rowCount)));
+        // as issue #20's DELETE met it: the commit's exception, rethrown through the bean's subclass
+        assertTrue(DatabaseFailures.concurrent(new ArcUndeclaredThrowableException("Error invoking subclass method",
+                new OptimisticLockException(rowCount.getMessage(), new StaleObjectStateException("User", 4L)))));
+        // at commit, through JTA: the flush's exception as the cause, or among the suppressed ones
+        RollbackException asCause = new RollbackException("ARJUNA016053: Could not commit transaction.");
+        asCause.initCause(new OptimisticLockException("x", rowCount));
+        assertTrue(DatabaseFailures.concurrent(new RuntimeException(asCause)));
+        RollbackException asSuppressed = new RollbackException("ARJUNA016053: Could not commit transaction.");
+        asSuppressed.addSuppressed(new OptimisticLockException("x", rowCount));
+        assertTrue(DatabaseFailures.concurrent(new RuntimeException(asSuppressed)));
+        assertFalse(DatabaseFailures.unavailable(asSuppressed), "a lost race is no dead node: not a 503");
+    }
+
+    @Test
+    void otherFailuresAreNotConcurrent() {
+        for (String state : new String[] {"23505", "22021", "08006", "57P01", "42501", "25006", "40003"}) {
+            assertFalse(DatabaseFailures.concurrent(new RuntimeException(new SQLException("x", state))), state);
+        }
+        assertFalse(DatabaseFailures.concurrent(new ConstraintViolationException("dup",
+                new SQLException("duplicate key", "23505"), "app_user_email_key")), "a duplicate is the client's 409");
+        assertFalse(DatabaseFailures.concurrent(new RuntimeException(new RollbackException("marked rollback only"))));
+        assertFalse(DatabaseFailures.concurrent(new IllegalStateException("a bug")));
+        assertFalse(DatabaseFailures.concurrent(null));
     }
 }
