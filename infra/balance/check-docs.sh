@@ -21,8 +21,9 @@ check_docs_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # the two ways of naming the design notes, spelled so that this file does not name them itself
 check_docs_outside_refs=('..''/shared' 'DESIGN''.md')
 
-# CamelCase words the docs write in backticks that are not classes of this project (a cookie attribute, say)
-check_docs_outside_names=(HttpOnly)
+# CamelCase words the docs write in backticks that are not classes of this project (a cookie attribute, Hibernate's
+# exceptions)
+check_docs_outside_names=(HttpOnly OptimisticLockException StaleStateException)
 
 # A subshell: its options, traps and variables stay out of the shell that called it.
 check_docs() (
