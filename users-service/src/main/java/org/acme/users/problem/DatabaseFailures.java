@@ -24,8 +24,14 @@ public final class DatabaseFailures {
     static final String UNIQUE_VIOLATION = "23505";
     /** SQLState class 22: data exception (a NUL in text, a value out of range) */
     static final String DATA_EXCEPTION_CLASS = "22";
-    /** 08xxx: connection exceptions; 57P01-03: admin/crash shutdown, cannot connect now; 53300: too many connections */
-    static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+    /**
+     * 08xxx: connection exceptions; 57P01-03: admin/crash shutdown, cannot connect now; 53300: too many connections;
+     * 25006 read_only_sql_transaction: a write reached a node that is not (yet, or no longer) the leader. Patroni's
+     * /primary says 200 once it has taken the leader key and asked PostgreSQL to promote, and PostgreSQL leaves
+     * recovery a moment later (seconds on a loaded machine): HAProxy may send writes there first, and they are refused
+     * as in a read-only transaction. The leader is being replaced: a 503 to retry, not a fault of the request.
+     */
+    static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "25006");
     /** 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available: PostgreSQL rolled it back */
     static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03");
 

@@ -27,9 +27,10 @@ import org.junit.jupiter.api.Test;
  */
 class DatabaseFailuresTest {
 
+    /** 25006 too: a write that reached a member Patroni already reports as leader while PostgreSQL still promotes it. */
     @Test
     void connectionStatesAreUnavailable() {
-        for (String state : new String[] {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03", "53300"}) {
+        for (String state : new String[] {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03", "53300", "25006"}) {
             assertTrue(DatabaseFailures.unavailable(new SQLException("x", state)), state);
             assertTrue(DatabaseFailures.unavailable(new RuntimeException(new SQLException("x", state))), state + " wrapped");
         }
@@ -37,7 +38,7 @@ class DatabaseFailuresTest {
 
     @Test
     void otherStatesAreNotUnavailable() {
-        for (String state : new String[] {"23505", "22021", "42501", "25006", "40001"}) {
+        for (String state : new String[] {"23505", "22021", "42501", "42P01", "40001"}) {
             assertFalse(DatabaseFailures.unavailable(new SQLException("x", state)), state);
         }
         assertFalse(DatabaseFailures.unavailable(new IllegalStateException("a bug")));
