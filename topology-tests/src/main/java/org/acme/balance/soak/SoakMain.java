@@ -26,8 +26,8 @@ public final class SoakMain {
         System.exit(outcome.failed().isEmpty() ? 0 : 1);
     }
 
-    /** The report written and the checks that failed (empty: all held). */
-    public record Outcome(Path report, List<SoakChecks.Verdict> verdicts, List<SoakChecks.Verdict> failed) {
+    /** The report written, and the checks ("check: what was seen") that held and that failed (empty: all held). */
+    public record Outcome(Path report, List<String> held, List<String> failed) {
     }
 
     /** Runs the soak, checks it, writes the report (OUT/benchmarks-soak.md, OUT/benchmarks/soak.png) and prints the verdicts. */
@@ -44,6 +44,7 @@ public final class SoakMain {
         if (!failed.isEmpty()) {
             System.out.println("soak: FAILED:\n" + SoakReport.failures(failed));
         }
-        return new Outcome(page, verdicts, failed);
+        return new Outcome(page, verdicts.stream().filter(SoakChecks.Verdict::held).map(v -> v.check() + ": " + v.detail())
+                .toList(), failed.stream().map(v -> v.check() + ": " + v.detail()).toList());
     }
 }
