@@ -24,6 +24,8 @@ import org.acme.balance.soak.FailureCycle.Injected;
  */
 final class SoakReport {
 
+    /** The minutes of {@code ./balance soak} without an argument (infra/balance/soak.sh). */
+    static final int DEFAULT_MINUTES = 30;
     static final String[] KINDS = {"GET", "GET own (token)", "POST with key", "POST without key"};
 
     private final SoakResult result;
@@ -68,6 +70,13 @@ final class SoakReport {
                 DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").format(result.started().atOffset(ZoneOffset.UTC)),
                 git("rev-parse", "--short", "HEAD"), dirty() ? " with uncommitted changes" : "", machine(),
                 result.instancesJvm(), result.endMs() / 60_000));
+        if (settings.minutes() != DEFAULT_MINUTES) {
+            s.append(String.format(Locale.ROOT, "**A %s-minute run,** not the %d minutes of `./balance soak`: %s.%n%n",
+                    SoakSettings.minutesText(settings.minutes()), DEFAULT_MINUTES, settings.isShort()
+                            ? "resources every 10 s and failures as fast as the topology is whole again, so its quarters are"
+                            + " short and its leak verdicts weaker than a long run's"
+                            : "its quarters are shorter than the default run's"));
+        }
         s.append(failed == 0 ? "**Verdict: every check held.**\n\n"
                 : "**Verdict: " + failed + " check" + (failed == 1 ? "" : "s") + " FAILED** (below).\n\n");
 
