@@ -17,6 +17,11 @@ import java.util.stream.Collectors;
  * two more after a failover (it grows with the load's concurrency, and shrinks after 2 idle minutes), or an idle
  * standby's 1 connection becoming 2, is no trend.
  *
+ * <p>Each quarter is judged on its samples taken while the topology was whole: a sample inside a failure's stretch (from
+ * the failure to whole again + settle) shows a node down and the rest reconnecting (while the replica is down, HAProxy
+ * sends the instances' new read connections to the leader, and they move back only as the pools retire them), not a
+ * trend. A quarter without such a sample (the 2-minute run's failures come back to back) is judged on all its samples.
+ *
  * <p>A restarted instance is a new JVM, which starts small and grows while it warms up: an instance is compared only
  * when one process (one PID) ran from the first quarter to the last; otherwise it is reported as not compared. A
  * database node's connections depend on its role (the leader holds the instances' write pools, a standby almost none),
@@ -51,12 +56,24 @@ final class LeakCheck {
     private final List<ResourceSample> last;
     private final List<ResourceSample> between;
 
-    /** The samples of [FROM, TO] (ms on the load's clock): the soak proper. */
-    LeakCheck(List<ResourceSample> samples, double fromMs, double toMs) {
+    /**
+     * The samples of [FROM, TO] (ms on the load's clock): the soak proper; STRETCHES: when failures lasted, each
+     * {from, to}.
+     */
+    LeakCheck(List<ResourceSample> samples, double fromMs, double toMs, List<double[]> stretches) {
         double quarter = (toMs - fromMs) / 4;
-        this.first = samples.stream().filter(s -> s.atMs() >= fromMs && s.atMs() <= fromMs + quarter).toList();
-        this.last = samples.stream().filter(s -> s.atMs() >= toMs - quarter && s.atMs() <= toMs + 1).toList();
+        this.first = steady(samples.stream().filter(s -> s.atMs() >= fromMs && s.atMs() <= fromMs + quarter).toList(),
+                stretches);
+        this.last = steady(samples.stream().filter(s -> s.atMs() >= toMs - quarter && s.atMs() <= toMs + 1).toList(),
+                stretches);
         this.between = samples.stream().filter(s -> s.atMs() >= fromMs && s.atMs() <= toMs + 1).toList();
+    }
+
+    /** The quarter's samples outside every failure's stretch; all of them when none is. */
+    private static List<ResourceSample> steady(List<ResourceSample> quarter, List<double[]> stretches) {
+        List<ResourceSample> whole = quarter.stream()
+                .filter(s -> stretches.stream().noneMatch(f -> s.atMs() >= f[0] && s.atMs() <= f[1])).toList();
+        return whole.isEmpty() ? quarter : whole;
     }
 
     List<Comparison> compare(List<String> instances) {
@@ -96,6 +113,12 @@ final class LeakCheck {
             }
             comparisons.add(compare(node, "connections (as " + role + ")", true, firstValues, values(last, inRole), ""));
         }
+        // the instances' connections to all database nodes together: a read connection that moved from the replica to
+        // the leader (or a leader that changed) changes no total; a connection never closed does
+        ToDoubleFunction<ResourceSample> all = s -> s.nodes().size() < ResourceSampler.DATABASE_NODES.size() ? Double.NaN
+                : s.nodes().values().stream().mapToDouble(ResourceSample.Node::connections).sum();
+        comparisons.add(compare("all database nodes", "connections (together)", true, values(first, all), values(last, all),
+                ""));
         for (String role : List.of("leader", "standby")) {
             ToDoubleFunction<ResourceSample> ofRole = s -> s.nodes().values().stream().filter(n -> role.equals(n.role()))
                     .mapToDouble(ResourceSample.Node::connections).findFirst().orElse(Double.NaN);

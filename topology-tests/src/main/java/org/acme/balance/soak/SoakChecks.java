@@ -28,7 +28,8 @@ final class SoakChecks {
     SoakChecks(SoakResult result, List<String> instances) {
         this.result = result;
         this.instances = instances;
-        this.comparisons = new LeakCheck(result.resources(), result.runFromMs(), result.runToMs()).compare(instances);
+        this.comparisons = new LeakCheck(result.resources(), result.runFromMs(), result.runToMs(),
+                result.failures().stream().map(f -> new double[] {f.atMs(), f.untilMs()}).toList()).compare(instances);
     }
 
     List<Verdict> verdicts() {

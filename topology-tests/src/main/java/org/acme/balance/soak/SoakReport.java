@@ -109,7 +109,10 @@ final class SoakReport {
                 + LeakCheck.MIN_COUNT_GROWTH + " as well: a pool that holds one or two connections more is no trend)."
                         + " An instance killed and started again is a new JVM that grows while it warms up: it is not"
                         + " compared. A member's connections depend on its role: it is compared within the role it had at"
-                        + " the end, and the leader's and standby's connections are compared as roles too.\n\n");
+                        + " the end, and the leader's and standby's connections are compared as roles too, and all nodes'"
+                        + " together. Each quarter is judged on its samples taken while the topology was whole (outside"
+                        + " every failure's stretch, when nodes are down and pools reconnect elsewhere); a quarter without"
+                        + " one, on all its samples.\n\n");
 
         s.append("## Checks\n\n");
         Table t = new Table().head("check", "verdict", "what was seen");
