@@ -50,7 +50,7 @@ final class ChatMember implements Runnable {
     volatile int reconnects;
     volatile String failure;
 
-    private String pending;
+    private volatile String pending;
     private double pendingSentAt;
     private int counter;
 
