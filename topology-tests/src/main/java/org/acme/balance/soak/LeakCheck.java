@@ -34,7 +34,12 @@ final class LeakCheck {
     static final double MAX_GROWTH_PCT = 10;
     static final int MIN_COUNT_GROWTH = 2;
 
-    enum Verdict { PASS, FAIL, NOT_COMPARED }
+    /** PASS and FAIL judge; REPORTED is measured and shown, not judged (see {@link #SHORT_RUN_POOLS}). */
+    enum Verdict { PASS, FAIL, NOT_COMPARED, REPORTED }
+
+    static final String SHORT_RUN_POOLS = "reported, not judged under 10 minutes: a pool grows when its instance takes"
+            + " another's load or reads fall back to the leader, and gives a connection back only after 2 idle minutes,"
+            + " longer than such a run's quarters";
 
     record Comparison(String subject, String resource, double first, double last, Verdict verdict, String note) {
 
@@ -76,7 +81,11 @@ final class LeakCheck {
         return whole.isEmpty() ? quarter : whole;
     }
 
-    List<Comparison> compare(List<String> instances) {
+    /**
+     * @param judgePools whether the connections per node (mostly the instances' pools) are judged, or only reported:
+     *                   a run under 10 minutes cannot tell a pool's elasticity from a leak
+     */
+    List<Comparison> compare(List<String> instances, boolean judgePools) {
         List<Comparison> comparisons = new ArrayList<>();
         for (String instance : instances) {
             Set<Long> pids = between.stream().filter(s -> s.instances().containsKey(instance))
@@ -93,10 +102,11 @@ final class LeakCheck {
                         values(last, s -> s.instances().get(instance), resource.value()), ""));
             }
         }
+        List<Comparison> connections = new ArrayList<>();
         for (String node : ResourceSampler.DATABASE_NODES) {
             List<ResourceSample> measured = last.stream().filter(s -> s.nodes().containsKey(node)).toList();
             if (measured.isEmpty()) {
-                comparisons.add(new Comparison(node, "connections", Double.NaN, Double.NaN, Verdict.NOT_COMPARED,
+                connections.add(new Comparison(node, "connections", Double.NaN, Double.NaN, Verdict.NOT_COMPARED,
                         "not measured in the last quarter"));
                 continue;
             }
@@ -107,25 +117,77 @@ final class LeakCheck {
             };
             List<Double> firstValues = values(first, inRole);
             if (firstValues.isEmpty()) {
-                comparisons.add(new Comparison(node, "connections (as " + role + ")", Double.NaN, Double.NaN,
+                connections.add(new Comparison(node, "connections (as " + role + ")", Double.NaN, Double.NaN,
                         Verdict.NOT_COMPARED, "not the " + role + " in the first quarter: compared by role below"));
                 continue;
             }
-            comparisons.add(compare(node, "connections (as " + role + ")", true, firstValues, values(last, inRole), ""));
+            connections.add(compare(node, "connections (as " + role + ")", true, firstValues, values(last, inRole), ""));
         }
         // the instances' connections to all database nodes together: a read connection that moved from the replica to
         // the leader (or a leader that changed) changes no total; a connection never closed does
-        ToDoubleFunction<ResourceSample> all = s -> s.nodes().size() < ResourceSampler.DATABASE_NODES.size() ? Double.NaN
-                : s.nodes().values().stream().mapToDouble(ResourceSample.Node::connections).sum();
-        comparisons.add(compare("all database nodes", "connections (together)", true, values(first, all), values(last, all),
+        ToDoubleFunction<ResourceSample> all = s -> whole(s) ? s.nodes().values().stream()
+                .mapToDouble(ResourceSample.Node::connections).sum() : Double.NaN;
+        connections.add(compare("all database nodes", "connections (together)", true, values(first, all), values(last, all),
                 ""));
         for (String role : List.of("leader", "standby")) {
             ToDoubleFunction<ResourceSample> ofRole = s -> s.nodes().values().stream().filter(n -> role.equals(n.role()))
                     .mapToDouble(ResourceSample.Node::connections).findFirst().orElse(Double.NaN);
-            comparisons.add(compare("service-db " + role, "connections (whichever member)", true, values(first, ofRole),
+            connections.add(compare("service-db " + role, "connections (whichever member)", true, values(first, ofRole),
                     values(last, ofRole), ""));
         }
+        for (Comparison c : connections) {
+            comparisons.add(judgePools || c.verdict() == Verdict.NOT_COMPARED ? c : new Comparison(c.subject(),
+                    c.resource(), c.first(), c.last(), Verdict.REPORTED, SHORT_RUN_POOLS));
+        }
+        // the connections that are not pooled (each instance's chat listener and heartbeat, Patroni's own, the WAL
+        // senders to the standby and to the logical replica) are one each: any more is a leak, whatever the run's length
+        for (String client : dedicatedClients()) {
+            ToDoubleFunction<ResourceSample> held = s -> whole(s) ? s.nodes().values().stream()
+                    .mapToDouble(n -> n.byApplication().entrySet().stream().filter(e -> client.equals(clientOf(e.getKey())))
+                            .mapToInt(Map.Entry::getValue).sum()).sum() : Double.NaN;
+            List<Double> a = values(first, held);
+            List<Double> b = values(last, held);
+            if (a.isEmpty() || b.isEmpty()) {
+                continue;
+            }
+            double before = median(a);
+            double after = median(b);
+            comparisons.add(new Comparison(client, "connections, not pooled (all nodes)", before, after,
+                    after > before ? Verdict.FAIL : Verdict.PASS, "must not grow at all"));
+        }
         return comparisons;
+    }
+
+    /** A sample where every database node answered. */
+    private static boolean whole(ResourceSample s) {
+        return s.nodes().keySet().containsAll(ResourceSampler.DATABASE_NODES);
+    }
+
+    /**
+     * The client an application_name stands for: an instance's pools ("users-backend-N") are pooled and not one of
+     * these (null); a member's name is its WAL sender to the leader, whichever member that is; others as they are.
+     * Unnamed connections (the runner's own psql) are none.
+     */
+    static String clientOf(String application) {
+        if (application.matches("users-backend-\\d+") || "-".equals(application) || "psql".equals(application)) {
+            return null;
+        }
+        if (application.matches("service-db-\\d+")) {
+            return "the standby's WAL sender";
+        }
+        if ("users_sub".equals(application)) {
+            return "the logical replica's WAL sender";
+        }
+        return application;
+    }
+
+    private java.util.SortedSet<String> dedicatedClients() {
+        java.util.SortedSet<String> clients = new java.util.TreeSet<>();
+        for (ResourceSample s : between) {
+            s.nodes().values().forEach(n -> n.byApplication().keySet().stream().map(LeakCheck::clientOf)
+                    .filter(java.util.Objects::nonNull).forEach(clients::add));
+        }
+        return clients;
     }
 
     private static Comparison compare(String subject, String resource, boolean count, List<Double> first,

@@ -29,7 +29,8 @@ final class SoakChecks {
         this.result = result;
         this.instances = instances;
         this.comparisons = new LeakCheck(result.resources(), result.runFromMs(), result.runToMs(),
-                result.failures().stream().map(f -> new double[] {f.atMs(), f.untilMs()}).toList()).compare(instances);
+                result.failures().stream().map(f -> new double[] {f.atMs(), f.untilMs()}).toList())
+                .compare(instances, !result.settings().isShort());
     }
 
     List<Verdict> verdicts() {
@@ -217,7 +218,7 @@ final class SoakChecks {
     private List<Verdict> leaks() {
         List<Verdict> verdicts = new ArrayList<>();
         for (LeakCheck.Comparison c : comparisons) {
-            if (c.verdict() == LeakCheck.Verdict.NOT_COMPARED) {
+            if (c.verdict() == LeakCheck.Verdict.NOT_COMPARED || c.verdict() == LeakCheck.Verdict.REPORTED) {
                 continue; // the report lists them, with why
             }
             verdicts.add(new Verdict(String.format("no leak: %s, %s", c.subject(), c.resource()),
