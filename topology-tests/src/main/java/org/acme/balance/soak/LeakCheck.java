@@ -34,12 +34,14 @@ final class LeakCheck {
     static final double MAX_GROWTH_PCT = 10;
     static final int MIN_COUNT_GROWTH = 2;
 
-    /** PASS and FAIL judge; REPORTED is measured and shown, not judged (see {@link #SHORT_RUN_POOLS}). */
+    /** PASS and FAIL judge; REPORTED is measured and shown, not judged (runs under 10 minutes: RSS and pools). */
     enum Verdict { PASS, FAIL, NOT_COMPARED, REPORTED }
 
     static final String SHORT_RUN_POOLS = "reported, not judged under 10 minutes: a pool grows when its instance takes"
             + " another's load or reads fall back to the leader, and gives a connection back only after 2 idle minutes,"
             + " longer than such a run's quarters";
+    static final String SHORT_RUN_RSS = "reported, not judged under 10 minutes: a JVM's resident set climbs to a"
+            + " high-water mark with each failure's burst for its first minutes (its heap after GC is the live set, judged)";
 
     record Comparison(String subject, String resource, double first, double last, Verdict verdict, String note) {
 
@@ -48,11 +50,13 @@ final class LeakCheck {
         }
     }
 
+    static final String RSS = "RSS (MB)";
+
     private record Resource(String name, boolean count, ToDoubleFunction<ResourceSample.Instance> value) {
     }
 
     private static final List<Resource> INSTANCE_RESOURCES = List.of(
-            new Resource("RSS (MB)", false, i -> i.rssKib() / 1024.0),
+            new Resource(RSS, false, i -> i.rssKib() / 1024.0),
             new Resource("heap after GC (MB)", false, i -> i.heapAfterGcBytes() < 0 ? Double.NaN : i.heapAfterGcBytes() / 1048576.0),
             new Resource("threads", true, ResourceSample.Instance::threads),
             new Resource("open files", true, ResourceSample.Instance::fds));
@@ -82,10 +86,11 @@ final class LeakCheck {
     }
 
     /**
-     * @param judgePools whether the connections per node (mostly the instances' pools) are judged, or only reported:
-     *                   a run under 10 minutes cannot tell a pool's elasticity from a leak
+     * @param longRun whether the high-water marks are judged, or only reported: RSS, and the connections per node
+     *                (mostly the instances' pools). A run under 10 minutes cannot tell their climb after a start or a
+     *                failure's burst from a leak; the rest is judged in any run
      */
-    List<Comparison> compare(List<String> instances, boolean judgePools) {
+    List<Comparison> compare(List<String> instances, boolean longRun) {
         List<Comparison> comparisons = new ArrayList<>();
         for (String instance : instances) {
             Set<Long> pids = between.stream().filter(s -> s.instances().containsKey(instance))
@@ -97,9 +102,11 @@ final class LeakCheck {
                             "restarted during the soak (PIDs " + pids + "): a new JVM grows while it warms up"));
                     continue;
                 }
-                comparisons.add(compare(instance, resource.name(), resource.count(),
+                Comparison c = compare(instance, resource.name(), resource.count(),
                         values(first, s -> s.instances().get(instance), resource.value()),
-                        values(last, s -> s.instances().get(instance), resource.value()), ""));
+                        values(last, s -> s.instances().get(instance), resource.value()), "");
+                comparisons.add(longRun || !RSS.equals(resource.name()) || c.verdict() == Verdict.NOT_COMPARED ? c
+                        : new Comparison(c.subject(), c.resource(), c.first(), c.last(), Verdict.REPORTED, SHORT_RUN_RSS));
             }
         }
         List<Comparison> connections = new ArrayList<>();
@@ -136,7 +143,7 @@ final class LeakCheck {
                     values(last, ofRole), ""));
         }
         for (Comparison c : connections) {
-            comparisons.add(judgePools || c.verdict() == Verdict.NOT_COMPARED ? c : new Comparison(c.subject(),
+            comparisons.add(longRun || c.verdict() == Verdict.NOT_COMPARED ? c : new Comparison(c.subject(),
                     c.resource(), c.first(), c.last(), Verdict.REPORTED, SHORT_RUN_POOLS));
         }
         // the connections that are not pooled (each instance's chat listener and heartbeat, Patroni's own, the WAL

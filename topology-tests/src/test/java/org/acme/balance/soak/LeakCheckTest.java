@@ -35,8 +35,8 @@ class LeakCheckTest {
         return new ResourceSample.Node(role, byApplication.values().stream().mapToInt(Integer::intValue).sum(), byApplication);
     }
 
-    static List<Comparison> check(List<ResourceSample> samples, List<double[]> stretches, boolean judgePools) {
-        return new LeakCheck(samples, 0, 80_000, stretches).compare(INSTANCES, judgePools);
+    static List<Comparison> check(List<ResourceSample> samples, List<double[]> stretches, boolean longRun) {
+        return new LeakCheck(samples, 0, 80_000, stretches).compare(INSTANCES, longRun);
     }
 
     static Comparison find(List<Comparison> comparisons, String subject, String resourceStart) {
@@ -56,6 +56,20 @@ class LeakCheckTest {
         assertEquals(Verdict.FAIL, grew.verdict());
         assertEquals(260, grew.first(), 0.01); // median of 0, 10, 20 s
         assertEquals(320, grew.last(), 0.01); // median of 60, 70, 80 s
+        // a short run reports RSS (a high-water mark) without judging it
+        assertEquals(Verdict.REPORTED, find(check(samples, List.of(), false), "users-backend-2", "RSS").verdict());
+    }
+
+    @Test
+    void aGrowingHeapFailsInAShortRunToo() {
+        List<ResourceSample> samples = new ArrayList<>();
+        for (int t = 0; t <= 80; t += 10) {
+            ResourceSample s = sample(t, 1, 250, 250, 5, 5, 1);
+            Map<String, ResourceSample.Instance> instances = new LinkedHashMap<>(s.instances());
+            instances.put("users-backend-2", new ResourceSample.Instance(2, 250 << 10, (20L + t) << 20, 40, 60));
+            samples.add(new ResourceSample(s.atMs(), instances, s.nodes()));
+        }
+        assertEquals(Verdict.FAIL, find(check(samples, List.of(), false), "users-backend-2", "heap").verdict());
     }
 
     @Test
