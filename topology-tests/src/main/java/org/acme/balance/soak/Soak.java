@@ -54,19 +54,17 @@ public final class Soak {
         awaitOnReplica(prefix, KNOWN_USERS, 30);
 
         LoadGenerator load = new LoadGenerator(topology, known, prefix, settings.loadPause());
-        ChatLoad chat;
-        ResourceSampler sampler;
+        // the clock of everything below: the load's
+        ChatLoad chat = new ChatLoad(topology, instances, prefix + "room", settings.chatMembers(), settings.chatPauseMs(),
+                load::nowMs);
+        ResourceSampler sampler = new ResourceSampler(topology, instances, load::nowMs, settings.sampleEveryMs());
         List<FailureCycle.Injected> failures;
         double runFrom = settings.warmupMs();
         double plannedEnd = runFrom + settings.runMs();
-        double runTo;
-        try (load) {
-            // the clock of everything below: the load's
-            chat = new ChatLoad(topology, instances, prefix + "room", settings.chatMembers(),
-                    settings.chatPauseMs(), load::nowMs);
+        double runTo = -1;
+        try {
             load.start();
             chat.start();
-            sampler = new ResourceSampler(topology, instances, load::nowMs, settings.sampleEveryMs());
             sampler.start();
             log("load started: %s", settings.describe());
             failures = new FailureCycle(topology, load::nowMs, settings)
@@ -77,6 +75,12 @@ public final class Soak {
             }
             runTo = load.nowMs();
             sampler.stop(); // its last sample: the end of the soak proper
+        } finally {
+            // also when the run broke off: no chat client or sampler goes on against the topology (SoakIT's JVM runs
+            // other classes after it)
+            if (runTo < 0) {
+                sampler.stop();
+            }
             chat.stop(15_000);
             load.stop();
         }
