@@ -451,7 +451,8 @@ load_classes() { # the load generator and scenarios (topology-tests), compiled w
   local classes=$root/topology-tests/target/classes
   local stamp=$classes/org.acme.balance.scenario.FailoverDemo.class
   if [ ! -f "$stamp" ] || [ -n "$(find topology-tests/src/main -newer "$stamp" -print -quit)" ]; then
-    ./mvnw -B -q -pl topology-tests compile >&2
+    # -am: topology-tests depends on test-support (the soak's chat client), built here rather than taken from ~/.m2
+    ./mvnw -B -q -pl topology-tests -am compile >&2
   fi
   echo "$classes"
 }

@@ -798,16 +798,17 @@ public final class BenchReport {
     }
 
     /** A Markdown table. */
-    static final class Table {
+    /** A Markdown table (the soak's report writes its tables with it too). */
+    public static final class Table {
         private final StringBuilder text = new StringBuilder();
 
-        Table head(String... cells) {
+        public Table head(String... cells) {
             row(cells);
             text.append("|").append("---|".repeat(cells.length)).append('\n');
             return this;
         }
 
-        Table row(String... cells) {
+        public Table row(String... cells) {
             text.append("| ").append(Arrays.stream(cells).map(c -> c.replace("|", "\\|"))
                     .collect(Collectors.joining(" | "))).append(" |\n");
             return this;

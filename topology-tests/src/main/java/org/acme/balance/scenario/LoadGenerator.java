@@ -72,6 +72,7 @@ public final class LoadGenerator implements AutoCloseable {
     private final Topology topology;
     private final List<Long> knownIds;
     private final String emailPrefix;
+    private final Duration pause;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
@@ -86,9 +87,15 @@ public final class LoadGenerator implements AutoCloseable {
      * @param emailPrefix every user this run creates has an email starting with it
      */
     public LoadGenerator(Topology topology, List<Long> knownIds, String emailPrefix) {
+        this(topology, knownIds, emailPrefix, PAUSE);
+    }
+
+    /** @param pause each client's pause between two requests (the soak's gentler load; the scenarios': 15 ms) */
+    public LoadGenerator(Topology topology, List<Long> knownIds, String emailPrefix, Duration pause) {
         this.topology = topology;
         this.knownIds = List.copyOf(knownIds);
         this.emailPrefix = emailPrefix;
+        this.pause = pause;
     }
 
     public void start() {
@@ -99,7 +106,7 @@ public final class LoadGenerator implements AutoCloseable {
             pool.execute(() -> {
                 while (running) {
                     get(knownIds.get(random.nextInt(knownIds.size())));
-                    pause(PAUSE.toMillis());
+                    pause(pause.toMillis());
                 }
             });
         }
@@ -108,7 +115,7 @@ public final class LoadGenerator implements AutoCloseable {
             pool.execute(() -> {
                 while (running) {
                     create(keyed);
-                    pause(PAUSE.toMillis());
+                    pause(pause.toMillis());
                 }
             });
         }

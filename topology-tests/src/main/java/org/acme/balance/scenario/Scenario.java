@@ -36,8 +36,9 @@ public enum Scenario {
         KILL_FOR_GOOD("kill", null),
         SWITCHOVER("switchover from", null);
 
-        final String command;
-        final String recovery;
+        /** The runner's command that fails the node ("kill", "freeze", ...), and the one that undoes it, if any. */
+        public final String command;
+        public final String recovery;
 
         Failure(String command, String recovery) {
             this.command = command;
@@ -48,7 +49,7 @@ public enum Scenario {
             return recovery != null;
         }
 
-        void apply(Topology topology, String node) {
+        public void apply(Topology topology, String node) {
             switch (this) {
                 case KILL, KILL_FOR_GOOD -> topology.kill(node);
                 case FREEZE -> topology.freeze(node);
@@ -56,7 +57,7 @@ public enum Scenario {
             }
         }
 
-        void undo(Topology topology, String node) {
+        public void undo(Topology topology, String node) {
             if (this == KILL) {
                 topology.start(node);
             } else if (this == FREEZE) {

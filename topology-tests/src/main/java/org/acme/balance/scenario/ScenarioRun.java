@@ -153,8 +153,7 @@ public final class ScenarioRun {
 
     /** Statuses of the POSTs with (KEYED) or without an Idempotency-Key, 0 for no HTTP answer at all. */
     public Map<Integer, Long> postStatuses(boolean keyed) {
-        return posts().stream().filter(s -> s.keyed() == keyed)
-                .collect(Collectors.groupingBy(Sample::status, TreeMap::new, Collectors.counting()));
+        return postStatuses(samples, keyed);
     }
 
     /** Acknowledged (201) creates whose row is not in the primary with the id the client was given. */
@@ -258,32 +257,18 @@ public final class ScenarioRun {
         List<String> violations = new ArrayList<>();
         // the load ran, and every request got an HTTP answer: no hang, no reset
         check(violations, gets().size() > 300 && posts().size() > 100, "the load ran: " + samples.size() + " requests");
-        check(violations, samples.stream().noneMatch(s -> s.status() == 0),
-                "requests without an answer: " + select(s -> s.status() == 0));
-        // reads never fail, whichever node fails: replica (the primary takes over), primary (the replica serves),
-        // a service instance (nginx moves on)
-        check(violations, failedGets().isEmpty(), "failed GETs: " + failedGets());
+        // what each request was answered: the rules below, shared with the soak
+        violations.addAll(statusViolations(scenario, target, samples));
         check(violations, readStallMs() < 7_000, "reads stalled " + readStallMs() + " ms");
         // nothing acknowledged is lost, nothing is stored twice (execute fails on a duplicate email), and the
         // replica catches up with everything once the failure is over
         check(violations, lostAcknowledgedWrites().isEmpty(), "acknowledged writes missing: " + lostAcknowledgedWrites());
         check(violations, storedOnReplica == storedOnPrimary.size(),
                 "the replica holds " + storedOnReplica + " of " + storedOnPrimary.size() + " stored users");
-        // read-your-writes: a client that presents the token of its create never reads the user as missing. Only
-        // while the primary is down may such a read fail, and then as a 503 to retry, never an older answer.
+        // read-your-writes (what those reads answered: statusViolations)
         check(violations, ownReads().size() > 100, "writers read back their creates: " + ownReads().size());
-        check(violations, ownWritesMissed().isEmpty(), "own writes read as missing (404): " + ownWritesMissed());
-        Set<Integer> ownStatuses = ownReads().stream().map(Sample::status).collect(Collectors.toSet());
-        check(violations, (scenario.hitsLeader() ? Set.of(200, 503) : Set.of(200)).containsAll(ownStatuses),
-                "own reads answer " + ownStatuses);
-        check(violations, ownReads().stream().filter(s -> s.status() == 503).allMatch(s -> s.problemJson() && s.retryAfter()),
-                "an own read that cannot be served fresh is a 503 problem+json with Retry-After");
 
-        Map<Integer, Long> keyed = postStatuses(true);
-        Map<Integer, Long> plain = postStatuses(false);
         if (scenario.writesUnaffected()) {
-            check(violations, keyed.keySet().equals(Set.of(201)) && plain.keySet().equals(Set.of(201)),
-                    "writes do not notice the loss of " + target + ": " + keyed + " " + plain);
             double slowest = maxLatencyMs(s -> s.isPost());
             check(violations, slowest < 5_000, "writes stay fast: slowest " + slowest + " ms");
         }
@@ -293,12 +278,6 @@ public final class ScenarioRun {
             check(violations, readsBackOnReplicaMs() < 10_000, "reads back on the replica: " + readsBackOnReplicaMs());
         }
         if (scenario.hitsLeader()) {
-            // while no member leads, writes are refused at once (503, to retry); then the other member takes them
-            for (Map<Integer, Long> statuses : List.of(keyed, plain)) {
-                check(violations, Set.of(201, 503).containsAll(statuses.keySet()), "writes answer 201 or 503: " + statuses);
-            }
-            check(violations, posts().stream().filter(s -> s.status() == 503).allMatch(s -> s.problemJson() && s.retryAfter()),
-                    "every 503 is problem+json with Retry-After");
             double slowest = maxLatencyMs(s -> s.isPost());
             check(violations, slowest < 5_000, "writes fail fast: slowest " + slowest + " ms");
             double back = writesBackAfterFailureMs();
@@ -313,6 +292,54 @@ public final class ScenarioRun {
             check(violations, rejoinedMs >= 0, target + " rejoined as a standby streaming with the logical slot");
         }
         if (scenario.hitsServiceInstance()) {
+            // nginx tries a failed server again after fail_timeout (5 s): the scenario runs long enough for that
+            Map<String, Long> after = servedBy(events.get(1).doneMs(), endMs);
+            check(violations, after.getOrDefault(scenario.node, 0L) > 0, scenario.node + " serves again once back: " + after);
+        }
+        return violations;
+    }
+
+    /**
+     * The failure contract's rules for what each request was answered, on SAMPLES of a load while SCENARIO's failure
+     * of TARGET lasted; SCENARIO null: no failure, every request must succeed. What went wrong, one line each; empty
+     * when they held. Part of {@link #contractViolations()}; the soak (org.acme.balance.soak) applies them to each
+     * failure's stretch of its one long load, and to the rest of it.
+     */
+    public static List<String> statusViolations(Scenario scenario, String target, List<Sample> samples) {
+        List<String> violations = new ArrayList<>();
+        Predicate<Sample> unanswered = s -> s.status() == 0;
+        check(violations, samples.stream().noneMatch(unanswered), "requests without an answer: " + select(samples, unanswered));
+        // reads never fail, whichever node fails: replica (the primary takes over), primary (the replica serves),
+        // a service instance (nginx moves on)
+        Predicate<Sample> failedGet = s -> s.isGet() && s.status() != 200;
+        check(violations, samples.stream().noneMatch(failedGet), "failed GETs: " + select(samples, failedGet));
+        // read-your-writes: a client that presents the token of its create never reads the user as missing. Only
+        // while the primary is down may such a read fail, and then as a 503 to retry, never an older answer.
+        Predicate<Sample> missed = s -> s.isOwnRead() && s.status() == 404;
+        check(violations, samples.stream().noneMatch(missed), "own writes read as missing (404): " + select(samples, missed));
+        boolean leader = scenario != null && scenario.hitsLeader();
+        Set<Integer> ownStatuses = samples.stream().filter(Sample::isOwnRead).map(Sample::status).collect(Collectors.toSet());
+        check(violations, (leader ? Set.of(200, 503) : Set.of(200)).containsAll(ownStatuses), "own reads answer " + ownStatuses);
+        check(violations, samples.stream().filter(s -> s.isOwnRead() && s.status() == 503)
+                .allMatch(s -> s.problemJson() && s.retryAfter()),
+                "an own read that cannot be served fresh is a 503 problem+json with Retry-After");
+
+        Map<Integer, Long> keyed = postStatuses(samples, true);
+        Map<Integer, Long> plain = postStatuses(samples, false);
+        if (scenario == null || scenario.writesUnaffected()) {
+            check(violations, keyed.keySet().equals(Set.of(201)) && plain.keySet().equals(Set.of(201)),
+                    (scenario == null ? "writes succeed while nothing fails: " : "writes do not notice the loss of " + target
+                            + ": ") + keyed + " " + plain);
+        }
+        if (leader) {
+            // while no member leads, writes are refused at once (503, to retry); then the other member takes them
+            for (Map<Integer, Long> statuses : List.of(keyed, plain)) {
+                check(violations, Set.of(201, 503).containsAll(statuses.keySet()), "writes answer 201 or 503: " + statuses);
+            }
+            check(violations, samples.stream().filter(s -> s.isPost() && s.status() == 503)
+                    .allMatch(s -> s.problemJson() && s.retryAfter()), "every 503 is problem+json with Retry-After");
+        }
+        if (scenario != null && scenario.hitsServiceInstance()) {
             // creates with an Idempotency-Key are resent by nginx to another instance: none fails
             check(violations, keyed.keySet().equals(Set.of(201)), "creates with an Idempotency-Key: " + keyed);
             // without one, a create in flight on the failed instance may fail at the gateway (nginx never resends
@@ -320,11 +347,18 @@ public final class ScenarioRun {
             check(violations, Set.of(201, 502, 504).containsAll(plain.keySet()), "creates without a key: " + plain);
             long failed = plain.values().stream().mapToLong(Long::longValue).sum() - plain.getOrDefault(201, 0L);
             check(violations, failed <= 4, failed + " creates failed: at most those in flight on the failed instance");
-            // nginx tries a failed server again after fail_timeout (5 s): the scenario runs long enough for that
-            Map<String, Long> after = servedBy(events.get(1).doneMs(), endMs);
-            check(violations, after.getOrDefault(scenario.node, 0L) > 0, scenario.node + " serves again once back: " + after);
         }
         return violations;
+    }
+
+    /** Statuses of the POSTs among SAMPLES with (KEYED) or without an Idempotency-Key, 0 for no HTTP answer at all. */
+    public static Map<Integer, Long> postStatuses(List<Sample> samples, boolean keyed) {
+        return samples.stream().filter(s -> s.isPost() && s.keyed() == keyed)
+                .collect(Collectors.groupingBy(Sample::status, TreeMap::new, Collectors.counting()));
+    }
+
+    private static List<Sample> select(List<Sample> samples, Predicate<Sample> which) {
+        return samples.stream().filter(which).toList();
     }
 
     private static void check(List<String> violations, boolean held, String what) {

@@ -141,5 +141,19 @@ public final class LocalTopology implements Topology {
         return URI.create("http://127.0.0.1:" + (8080 + n + portOffset) + path);
     }
 
+    /** An instance's management interface (health, metrics): 9080 + N + the offset. */
+    public URI management(String node, String path) {
+        int n = Integer.parseInt(node.substring("users-backend-".length()));
+        return URI.create("http://127.0.0.1:" + (9080 + n + portOffset) + path);
+    }
+
+    /** The runner's state directory (BALANCE_HOME): its pidfiles are in run/. */
+    public Path home() {
+        return Path.of(env.get("BALANCE_HOME"));
+    }
+
+    public int portOffset() {
+        return portOffset;
+    }
 
 }
