@@ -3,7 +3,7 @@
 # scripts and SQL as the local runner and the tests.
 #   pg-container.sh member NAME   a member of the primary's Patroni cluster (postgres/patroni-member.sh); its data
 #                                 directory is $PGDATA/pgdata, inside the volume (Patroni may replace it whole)
-#   pg-container.sh replica       the logical replica
+#   pg-container.sh replica       the logical replica, and its guard (postgres/replica-guard.sh)
 #   pg-container.sh etcd          the etcd Patroni keeps its leader key in (data in $PGDATA/etcd)
 # Environment: PGDATA (the volume), PG_CLIENT_CIDR (the compose network), PG_CHECK_CIDR (HAProxy's address), the
 # secrets of pg-node.sh; for a member those of patroni-member.sh (ETCD_HOSTS, MEMBER_*), for the replica
@@ -45,5 +45,9 @@ for attempt in $(seq 1 60); do
   sleep 2
 done
 "$here/pg-node.sh" stop "$data"
+# The guard that makes the subscription follow the leader and re-seeds a replica a failover left diverged
+# (postgres/replica-guard.sh), for as long as the server runs. It becomes the server's child: wrapped so that it
+# ends with status 0 whatever happens, which the postmaster does not take for a crashed backend.
+( "$here/replica-guard.sh" "$data"; exit 0 ) &
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 exec "$PG_BIN/postgres" -D "$data"

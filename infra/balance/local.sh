@@ -134,6 +134,7 @@ alive() { # alive PID...: true while any of them runs. A zombie has exited (only
 node_pids() { # the main PID and its children: a frozen PostgreSQL or nginx must not answer from a child
   local pid
   if is_member "$1"; then member_pids "$1"; return; fi
+  [ "$1" != service-db-replica ] || replica_guard_pid
   pid=$(pid_of "$1" 2>/dev/null) || return 0
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
   echo "$pid" $(pgrep -P "$pid" || true)
@@ -234,11 +235,25 @@ start_db() { # start_db service-db-replica: create and bootstrap on first use, t
   # bootstrap is idempotent: run it again when the SQL changed since
   if [ ! -f "$dir/.bootstrapped" ] || [ -n "$(find "$root/postgres/sql" -newer "$dir/.bootstrapped")" ]; then
     wait_for 60 "a leader of service-db" leader_member
-    USERS_PRIMARY_HOSTS=127.0.0.1,127.0.0.1 \
-    USERS_PRIMARY_PORTS=$(member_pg_port service-db-1),$(member_pg_port service-db-2) \
-      "$pg_node" bootstrap "$dir" replica
+    USERS_PRIMARY_HOSTS=127.0.0.1,127.0.0.1 USERS_PRIMARY_PORTS=$(member_ports) "$pg_node" bootstrap "$dir" replica
     touch "$dir/.bootstrapped"
   fi
+  start_replica_guard
+}
+member_ports() { echo "$(member_pg_port service-db-1),$(member_pg_port service-db-2)"; }
+# The replica's guard (postgres/replica-guard.sh) runs for as long as the replica does: it makes the subscription
+# follow the leader and re-seeds the replica when a failover left it diverged. Part of the node service-db-replica:
+# killed, frozen, thawed and stopped with it.
+start_replica_guard() {
+  [ -z "$(replica_guard_pid)" ] || return 0
+  USERS_PRIMARY_HOSTS=127.0.0.1,127.0.0.1 USERS_PRIMARY_PORTS=$(member_ports) \
+    spawn replica-guard "$root/postgres/replica-guard.sh" "$(pg_dir service-db-replica)"
+}
+replica_guard_pid() {
+  local pid
+  pid=$(head -n 1 "$run/replica-guard.pid" 2>/dev/null) || return 0
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = replica-guard.s ] && alive "$pid" && echo "$pid"
+  return 0
 }
 
 # ---- the primary: a Patroni cluster (service-db-1, service-db-2) on one etcd ------------------------------
@@ -469,6 +484,8 @@ start_node() {
   is_node "$node" || die "unknown node $node (nodes: $(nodes | tr '\n' ' '))"
   case "$(state_of "$node")" in
     up)
+      # the replica's guard goes with it (started again if it died)
+      [ "$node" != service-db-replica ] || { load_secrets; start_replica_guard; return 0; }
       # a running member (a thawed old leader, say) is waited for until it can take over again
       is_member "$node" || return 0
       wait_for 120 "$node (leading, or the synchronous standby, caught up, with the slot)" member_ready "$node"
@@ -593,6 +610,7 @@ stop_node() {
   [ "$(state_of "$node")" = frozen ] && signal_node "$node" CONT
   case "$node" in
     service-db-replica)
+      pid=$(replica_guard_pid); [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true
       [ "$(state_of "$node")" = down ] || "$pg_node" stop "$(pg_dir "$node")" ;;
     *)
       local pids
@@ -616,7 +634,9 @@ kill_node() {
   local node=$1
   is_node "$node" || die "unknown node $node"
   case "$node" in
-    service-db-replica) "$pg_node" kill "$(pg_dir "$node")" ;;
+    service-db-replica)
+      local guard; guard=$(replica_guard_pid); [ -z "$guard" ] || kill -KILL "$guard" 2>/dev/null || true
+      "$pg_node" kill "$(pg_dir "$node")" ;;
     *) local pids; pids=$(node_pids "$node")
        # shellcheck disable=SC2086
        [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null || true; while alive $pids; do sleep 0.05; done; } ;;
@@ -695,6 +715,13 @@ status() {
          FROM pg_subscription s
          LEFT JOIN pg_stat_subscription w ON w.subid = s.oid AND w.relid IS NULL
          LEFT JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid" 2>/dev/null | sed 's/^/  /'
+  fi
+  local guard_state; guard_state=$(pg_dir service-db-replica).guard
+  if [ -n "$(replica_guard_pid)" ]; then
+    # shellcheck disable=SC1090
+    [ -f "$guard_state" ] && (. "$guard_state"; echo "  replica guard: following ${follow:-?} on timeline ${timeline:-?}; last re-seed: ${reseeded:-never}")
+  else
+    echo "  replica guard: NOT RUNNING (the subscription will not follow a failover: ./balance start service-db-replica)"
   fi
   echo
   # what the instances measure themselves (GET /db): the replica's lag end to end and where reads go now

@@ -27,21 +27,24 @@ public class ReplicaStatus {
     /**
      * One answer of the read path. {@code replica}: it reached the subscriber (not the primary behind HAProxy's
      * backup); {@code applied}: the primary's position of the last transaction applied there; {@code beatAtMillis}:
-     * this instance's newest heartbeat there, -1 when unknown.
+     * this instance's newest heartbeat there, -1 when unknown; {@code copying}: tables of the subscription whose
+     * initial copy has not finished (a new table after a migration, or every table of a replica being re-seeded).
+     * While any is copying, the replica's position and heartbeat say nothing of the other tables: it serves no reads.
      */
     public record Sample(long startedNanos, boolean answered, boolean replica, String node, ConsistencyToken applied,
-            Boolean subscriptionEnabled, long beatAtMillis, String error) {
+            Boolean subscriptionEnabled, long beatAtMillis, int copying, String error) {
 
         static final Sample NONE = new Sample(System.nanoTime() - TimeUnit.DAYS.toNanos(1), false, false, null, null,
-                null, -1, "not probed yet");
+                null, -1, 0, "not probed yet");
 
         boolean covers(ConsistencyToken token) {
-            return replica && applied != null && applied.covers(token);
+            return replica && copying == 0 && applied != null && applied.covers(token);
         }
 
         /** Age of the replica's data now, in milliseconds; -1 when unknown. */
         public long lagMillis() {
-            return replica && beatAtMillis >= 0 ? Math.max(0, System.currentTimeMillis() - beatAtMillis) : -1;
+            return replica && copying == 0 && beatAtMillis >= 0
+                    ? Math.max(0, System.currentTimeMillis() - beatAtMillis) : -1;
         }
     }
 
@@ -157,11 +160,14 @@ public class ReplicaStatus {
                                 + " (SELECT o.remote_lsn::text FROM pg_replication_origin_status o"
                                 + "    JOIN pg_subscription s ON o.external_id = 'pg_' || s.oid WHERE s.subname = ?),"
                                 + " (SELECT subenabled FROM pg_subscription WHERE subname = ?),"
-                                + " (SELECT beat_at FROM users.replication_heartbeat WHERE instance = ?)")) {
+                                + " (SELECT beat_at FROM users.replication_heartbeat WHERE instance = ?),"
+                                + " (SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid"
+                                + "    WHERE s.subname = ? AND r.srsubstate <> 'r')")) {
             statement.setString(1, config.publication());
             statement.setString(2, config.subscription());
             statement.setString(3, config.subscription());
             statement.setString(4, config.instanceName());
+            statement.setString(5, config.subscription());
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
                 boolean publisher = rs.getBoolean(2);
@@ -169,10 +175,10 @@ public class ReplicaStatus {
                 Boolean enabled = rs.getObject(4) == null ? null : rs.getBoolean(4);
                 return new Sample(started, true, !publisher, rs.getString(1),
                         ConsistencyToken.ofPgLsn(rs.getString(3)).orElse(null), enabled,
-                        beat == null ? -1 : beat.getTime(), null);
+                        beat == null ? -1 : beat.getTime(), rs.getInt(6), null);
             }
         } catch (Exception e) {
-            return new Sample(started, false, false, null, null, null, -1, e.getMessage());
+            return new Sample(started, false, false, null, null, null, -1, 0, e.getMessage());
         }
     }
 
@@ -186,6 +192,10 @@ public class ReplicaStatus {
         }
         if (Boolean.FALSE.equals(sample.subscriptionEnabled())) {
             return "subscription " + config.subscription() + " is disabled on " + sample.node();
+        }
+        if (sample.copying() > 0) {
+            return sample.copying() + " table(s) of subscription " + config.subscription() + " still being copied on "
+                    + sample.node() + " (a new table, or the replica re-seeded)";
         }
         if (sample.beatAtMillis() < 0) {
             return "no heartbeat of this instance on " + sample.node() + " yet";

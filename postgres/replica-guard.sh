@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The logical replica's guard: makes the subscription follow the primary's leader across a failover, and re-seeds
+# the replica when the old leader left it with commits the new leader never had. Runs beside the replica, for as
+# long as it runs (the local runner spawns it with the replica; the image starts it before the server).
+#
+#   replica-guard.sh DATADIR
+#
+# Why. PostgreSQL 15 ships a commit to the logical subscriber once it is on the leader's disk, not once the
+# synchronous standby has it too (PostgreSQL 17's synchronized_standby_slots closes that gap). A leader that dies in
+# between leaves the replica with a commit the new leader does not have (a write whose client was never answered;
+# a chat message id the new leader then gives to another message: the apply worker stops on the duplicate key for
+# good), and the subscription, which resumes from its own position, skips the new leader's first commits up to that
+# position. Both are found the same way: the position the replica applied from the old timeline is beyond the point
+# where that timeline ended in the new leader's history. Then the replica is re-seeded: its tables emptied and copied
+# again from the new leader, the subscription made anew on the same slot.
+#
+# How. The subscription's connection names the one member that leads (not every member, as the bootstrap writes
+# it), so the apply worker cannot stream from a new leader before the guard has looked. Every half second the guard
+# asks that member (IDENTIFY_SYSTEM, as users_replicator) whether it still leads on the same timeline. When it does
+# not, the guard finds the member that accepts writes; on a new timeline it stops the apply worker, compares the
+# positions (TIMELINE_HISTORY), re-seeds if they diverged, then points the subscription at the new leader. It leaves
+# the subscription's enabled flag as it found it (an operator's `replication disable` stays).
+#
+# Environment: USERS_PRIMARY_HOSTS, USERS_PRIMARY_PORTS (the members, comma-separated, as for pg-node.sh bootstrap),
+# USERS_REPLICATOR_PASSWORD, USERS_DB [users]. State (the member followed, its timeline, the last re-seed) in
+# DATADIR.guard, beside the data directory, so that a restarted guard still knows the timeline it followed.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+dir=${1:?usage: replica-guard.sh DATADIR}
+state=$dir.guard
+db=${USERS_DB:-users}
+IFS=, read -ra hosts <<<"${USERS_PRIMARY_HOSTS:-127.0.0.1}"
+IFS=, read -ra ports <<<"${USERS_PRIMARY_PORTS:?USERS_PRIMARY_PORTS missing}"
+: "${USERS_REPLICATOR_PASSWORD:?USERS_REPLICATOR_PASSWORD missing}"
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+
+say() { printf '%s replica-guard: %s\n' "$(date -u '+%F %T')" "$*"; }
+member_count() { echo "${#hosts[@]}"; }
+member() { # member N: host:port of the Nth member (0-based; one host for every port when only one is given)
+  local host=${hosts[$1]:-${hosts[0]}}
+  echo "$host:${ports[$1]}"
+}
+conninfo() { # conninfo HOST:PORT: the subscription's connection to that member alone
+  printf 'host=%s port=%s dbname=%s user=users_replicator password=%s connect_timeout=2' \
+    "${1%:*}" "${1##*:}" "$db" "$USERS_REPLICATOR_PASSWORD"
+}
+# on the member, as the replication role over a logical-replication connection (what the subscription itself uses)
+on_member() { # on_member HOST:PORT COMMAND
+  PGPASSWORD=$USERS_REPLICATOR_PASSWORD PGCONNECT_TIMEOUT=2 timeout 5 "$PG_BIN/psql" -XAtq \
+    "host=${1%:*} port=${1##*:} dbname=$db user=users_replicator replication=database target_session_attrs=read-write" \
+    -c "$2" 2>/dev/null
+}
+timeline_of() { # timeline_of HOST:PORT: the member's timeline when it accepts writes (it leads), else fails
+  local row
+  row=$(on_member "$1" IDENTIFY_SYSTEM) || return 1
+  row=$(cut -d'|' -f2 <<<"$row")
+  [ -n "$row" ] && echo "$row"
+}
+replica() { "$here/pg-node.sh" psql "$dir" -d "$db" -XAtq "$@"; }
+
+save() { printf 'follow=%q\ntimeline=%q\nreseeded=%q\n' "$follow" "$timeline" "$reseeded" > "$state.tmp" && mv "$state.tmp" "$state"; }
+follow="" timeline="" reseeded=""
+# shellcheck disable=SC1090
+[ -f "$state" ] && . "$state"
+
+point_at() { # point_at HOST:PORT: the subscription follows that member alone (its worker restarts when it changes)
+  local current
+  current=$(replica -c "SELECT subconninfo FROM pg_subscription WHERE subname = 'users_sub'") || return 1
+  [ "$current" = "$(conninfo "$1")" ] && return 0
+  replica -c "ALTER SUBSCRIPTION users_sub CONNECTION '$(conninfo "$1")'" >/dev/null
+}
+
+# diverged OLD_TIMELINE NEW_LEADER NEW_TIMELINE: the replica applied, from the old timeline, beyond where that timeline
+# ended in the new leader's history (the apply worker stopped first, so the position no longer moves)
+diverged() {
+  local old=$1 leader=$2 new=$3 history switch applied
+  history=$(on_member "$leader" "TIMELINE_HISTORY $new") || { say "no history of timeline $new on $leader"; return 1; }
+  switch=$(sed 's/^[^|]*|//' <<<"$history" | awk -v tli="$old" '$1 == tli { print $2 }')
+  applied=$(replica -c "SELECT o.remote_lsn FROM pg_replication_origin_status o
+                          JOIN pg_subscription s ON o.external_id = 'pg_' || s.oid WHERE s.subname = 'users_sub'")
+  [ -n "$switch" ] && [ -n "$applied" ] || return 1
+  say "timeline $old ended at $switch in $leader's history; the replica applied up to $applied"
+  [ "$(replica -c "SELECT '$applied'::pg_lsn > '$switch'::pg_lsn")" = t ]
+}
+
+# reseed LEADER ENABLED: the replica's tables emptied and copied again from LEADER by a new subscription on the same
+# slot (Patroni keeps users_sub on every member); the service reads from the primary meanwhile (the subscription is
+# new, its tables not all copied: not fresh)
+reseed() {
+  local leader=$1 enabled=$2 tables
+  tables=$(replica -c "SELECT string_agg(r.srrelid::regclass::text, ', ') FROM pg_subscription_rel r
+                         JOIN pg_subscription s ON s.oid = r.srsubid WHERE s.subname = 'users_sub'")
+  say "re-seeding from $leader: emptying ${tables:-no table}, subscribing again with a copy of the data"
+  replica -c "ALTER SUBSCRIPTION users_sub SET (slot_name = NONE)" -c "DROP SUBSCRIPTION users_sub" >/dev/null || return 1
+  [ -z "$tables" ] || replica -c "TRUNCATE $tables" >/dev/null || return 1
+  replica -c "CREATE SUBSCRIPTION users_sub CONNECTION '$(conninfo "$leader")' PUBLICATION users_pub
+              WITH (create_slot = false, slot_name = 'users_sub', copy_data = true, enabled = $enabled)" >/dev/null
+}
+
+say "started (state: ${follow:-no member followed yet}${timeline:+, timeline $timeline})"
+loops=0
+while sleep 0.5; do
+  loops=$((loops + 1))
+  # the usual case: the member followed still leads, on the same timeline
+  if [ -n "$follow" ] && [ "$(timeline_of "$follow")" = "$timeline" ]; then
+    # (every 5 s: a bootstrap run again names every member in the connection; narrow it again)
+    [ $((loops % 10)) -ne 0 ] || point_at "$follow" || true
+    continue
+  fi
+  leader="" now=""
+  for n in $(seq 0 $(($(member_count) - 1))); do
+    now=$(timeline_of "$(member "$n")") && { leader=$(member "$n"); break; }
+  done
+  [ -n "$leader" ] || continue   # no leader now: the subscription stays on the old one, which it cannot reach
+  enabled=$(replica -c "SELECT subenabled FROM pg_subscription WHERE subname = 'users_sub'") || continue
+  [ -n "$enabled" ] || continue  # no subscription (yet): the bootstrap makes it
+  if [ -n "$timeline" ] && [ "$now" != "$timeline" ]; then
+    say "$leader leads on timeline $now (followed: ${follow:-none} on timeline $timeline)"
+    replica -c "ALTER SUBSCRIPTION users_sub DISABLE" >/dev/null || continue
+    # wait until the apply worker has stopped: its position is final then
+    for _ in $(seq 1 50); do
+      [ "$(replica -c "SELECT count(*) FROM pg_stat_subscription WHERE subname = 'users_sub' AND pid IS NOT NULL")" = 0 ] && break
+      sleep 0.1
+    done
+    if diverged "$timeline" "$leader" "$now"; then
+      reseed "$leader" "$([ "$enabled" = t ] && echo true || echo false)" || { say "re-seed failed; again"; continue; }
+      reseeded="$(date -u '+%F %T') timeline $timeline -> $now"
+    else
+      point_at "$leader" || continue
+      [ "$enabled" = t ] && replica -c "ALTER SUBSCRIPTION users_sub ENABLE" >/dev/null
+    fi
+  else
+    point_at "$leader" || continue
+  fi
+  say "following $leader on timeline $now"
+  follow=$leader timeline=$now
+  save
+done
