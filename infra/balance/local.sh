@@ -252,7 +252,8 @@ start_replica_guard() {
 replica_guard_pid() {
   local pid
   pid=$(head -n 1 "$run/replica-guard.pid" 2>/dev/null) || return 0
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = replica-guard.s ] && alive "$pid" && echo "$pid"
+  # (a script: its program is bash, its command line names it)
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'replica-guard\.sh' && alive "$pid" && echo "$pid"
   return 0
 }
 

@@ -19,9 +19,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The PostgreSQL 15 gap, made to happen on purpose, and what the replica's guard (postgres/replica-guard.sh) does
- * about it. The standby's WAL receiver is frozen, so it receives nothing while Patroni still counts it as the
- * synchronous standby; a row is inserted on the leader (its commit waits for the standby, never answered) and reaches
- * the logical replica anyway; the leader is killed and the standby thawed, and takes over without that row. Without
+ * about it. The leader's WAL sender to the standby is frozen, so the standby receives nothing more while Patroni still
+ * counts it as the synchronous standby; a row is inserted on the leader (its commit waits for the standby, never
+ * answered) and reaches the logical replica anyway, through the leader's other WAL sender; the leader is killed, and
+ * the standby takes over without that row. Without
  * the guard the replica keeps a row the primary never had, and resumes from beyond the new leader's first commits.
  * With it, the replica holds exactly the new leader's rows within seconds, and replication goes on.
  */
@@ -40,9 +41,11 @@ class ReplicaReseedIT {
             assertTrue(balance.awaitReady(member, Duration.ofSeconds(120)), member + " ready before the test");
         }
         String orphan = "orphan-" + UUID.randomUUID() + "@example.com";
-        String receiver = balance.psql(standby, "SELECT pid FROM pg_stat_wal_receiver");
-        assertTrue(receiver.matches("[0-9]+"), "the standby's WAL receiver: " + receiver);
-        signal("STOP", receiver);
+        // (freezing the standby's receiver instead is not enough: what the sender had written waits in the socket)
+        String sender = balance.psql("service-db", "SELECT pid FROM pg_stat_replication WHERE application_name = '"
+                + standby + "'");
+        assertTrue(sender.matches("[0-9]+"), "the leader's WAL sender to " + standby + ": " + sender);
+        signal("STOP", sender);
         CompletableFuture<Void> insert;
         try {
             // the commit waits for the frozen standby: never answered; the leader's logical walsender ships it anyway
@@ -57,9 +60,8 @@ class ReplicaReseedIT {
             await(Duration.ofSeconds(20), "the unacknowledged row on the replica",
                     () -> "1".equals(balance.psql("service-db-replica",
                             "SELECT count(*) FROM users.app_user WHERE email = '" + orphan + "'")));
-            balance.kill(leader);
         } finally {
-            signal("CONT", receiver);
+            balance.kill(leader); // the frozen sender with it
         }
         insert.get();
         long killed = System.nanoTime();
