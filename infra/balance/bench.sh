@@ -236,8 +236,10 @@ bench_instance() {
   local name=$1 port=$2 management=$3 java=$4; shift 4
   local setting envs=() opts=()
   for setting in "$@"; do case "$setting" in -*) opts+=("$setting") ;; *) envs+=("$setting") ;; esac; done
+  # one instance beside the runner's: the connection budget must hold with it too
+  budget_check -q 1 >&2
   # shellcheck disable=SC2046,SC2086 # the runner's env and option lists are word lists by construction
-  (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME="$name" USERS_HTTP_PORT="$port" \
+  (cd "$app_dir" && exec env $(service_env 1) USERS_INSTANCE_NAME="$name" USERS_HTTP_PORT="$port" \
     USERS_MANAGEMENT_PORT="$management" "${envs[@]}" setsid "$java" $java_opts "${opts[@]}" -jar quarkus-run.jar) \
     </dev/null >>"$logs_dir/$name.log" 2>&1 &
   echo $! >> "$bench_work/pids"
