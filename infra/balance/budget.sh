@@ -93,7 +93,7 @@ budget_check() { # budget_check [-q] [EXTRA]
   [ "${1:-}" != -q ] || { quiet=true; shift; }
   problems=$(budget_problems "${1:-0}")
   if [ -n "$problems" ]; then
-    log "connection budget exceeded, not starting (docs/operations.md, \"Connection budget\"; settings: $budget_file or the environment):"
+    log "connection budget exceeded, not starting (docs/operations.md, \"Connection budget\"; settings: infra/balance/budget.env or the environment):"
     sed 's/^/  - /' <<<"$problems" >&2
     die "Lower the pool sizes or the instance count, or raise max_connections on the node first and then the setting that states it."
   fi

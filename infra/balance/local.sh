@@ -309,6 +309,20 @@ start_instance() {
     "$(instance_java)" $java_opts $(cds_opts) -jar quarkus-run.jar)
 }
 instance_ready() { http_ok "http://127.0.0.1:$(management_port "$1")/q/health/ready"; }
+# the process spawn started for NODE has exited (its PID stays through nohup, setsid and env to java; state_of, which
+# wants java, would call it down in those first milliseconds)
+instance_gone() {
+  local pid
+  pid=$(head -n 1 "$run/$1.pid" 2>/dev/null) && [ -n "$pid" ] || return 0
+  ! alive "$pid"
+}
+instance_ready_or_gone() { instance_ready "$1" || instance_gone "$1"; }
+await_instance() { # await_instance NODE SECONDS: until it is ready; when it exited instead (it refused to start: the
+  # connection budget, say), dies with the end of its log rather than waiting out the time
+  wait_for "$2" "$1" instance_ready_or_gone "$1"
+  ! instance_gone "$1" || die "$1 exited while starting; the end of its log ($logs_dir/$1.log):
+$(grep -vE '^[[:space:]]+(at |\.\.\. [0-9]+ more)' "$logs_dir/$1.log" | tail -n 8)"
+}
 
 # ---- the JVM of the instances -----------------------------------------------------------------------
 # A JDK 25 or newer when one is installed (found under /usr/lib/jvm, not on PATH), with an AOT cache this runner
@@ -453,7 +467,7 @@ start_node() {
     nginx) start_nginx ;;
     users-backend-*)
       start_instance "$node"
-      wait_for 90 "$node" instance_ready "$node" ;;
+      await_instance "$node" 90 ;;
   esac
   log "$node up"
 }
@@ -481,7 +495,7 @@ up() {
     case "$node" in users-backend-*) [ "$(state_of "$node")" = down ] && { start_instance "$node"; started+=("$node"); } ;; esac
   done
   for node in "${started[@]}"; do
-    wait_for 120 "$node" instance_ready "$node"
+    await_instance "$node" 120
     log "$node up"
   done
   start_node nginx
