@@ -27,7 +27,11 @@ class ConnectionBudgetRefusalIT {
     void tenInstancesOfTheDefaultPoolsAreRefusedBeforeAnyConnection() throws Exception {
         Path log = Files.createTempFile("budget-refusal-", ".log");
         Process process = start(Map.of("USERS_BUDGET_INSTANCES", "10"), log);
-        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "the refused instance exits");
+        try {
+            assertTrue(process.waitFor(90, TimeUnit.SECONDS), "the refused instance exits:\n" + Files.readString(log));
+        } finally {
+            process.destroyForcibly(); // one that started anyway
+        }
         String output = Files.readString(log);
         assertNotEquals(0, process.exitValue(), output);
         for (String named : List.of("connection budget exceeded", "10 instances (USERS_BUDGET_INSTANCES)",
