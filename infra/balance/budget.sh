@@ -8,6 +8,7 @@
 #                               BALANCE_INSTANCES (1: a training or bench instance beside them); also checks each
 #                               running node's max_connections and superuser_reserved_connections against the budget's
 #   budget_env [EXTRA]          the settings for a service process (service_env passes them)
+#   budget_beside               1 when instances of the runner run (an extra instance would run beside them), else 0
 #   budget_report               the budget per node and each node's connections now (./balance budget, status)
 
 budget_file=$root/infra/balance/budget.env
@@ -21,22 +22,32 @@ budget_superuser_reserved=3
 # (ConnectionBudget.OWN_PRIMARY_CONNECTIONS)
 budget_own_primary=2
 
-budget_load() { # the file's values, unless the environment has one; each must be a number
+budget_load() { # the file's values, unless the environment has one
   local name value
   while IFS='=' read -r name value; do
     case "$name" in ''|\#*) continue ;; esac
     [ -n "${!name:-}" ] || printf -v "$name" '%s' "$value"
   done < "$budget_file"
-  for name in "${budget_names[@]}"; do
-    [[ "${!name:-}" =~ ^[0-9]+$ ]] || die "connection budget: $name is '${!name:-}', not a number ($budget_file)"
-  done
 }
 budget_load
+budget_valid() { # each setting a number (checked where they are used: a typo must not stop ./balance down)
+  local name
+  for name in "${budget_names[@]}"; do
+    [[ "${!name:-}" =~ ^[0-9]+$ ]] || die "connection budget: $name is '${!name:-}', not a number (infra/balance/budget.env or the environment)"
+  done
+}
 
 budget_env() { # budget_env [EXTRA]: the budget's settings for a service process; EXTRA instances beside the runner's
   local name
+  budget_valid
   for name in "${budget_names[@]}"; do printf '%s=%s ' "$name" "${!name}"; done
   echo "USERS_BUDGET_INSTANCES=$((instances + ${1:-0}))"
+}
+
+budget_beside() { # 1 when an instance of the runner runs (one started now runs beside them all), else 0
+  local i
+  for i in $(seq 1 "$instances"); do [ "$(state_of "users-backend-$i")" = down ] || { echo 1; return; }; done
+  echo 0
 }
 
 budget_migrating() { [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ]; }
@@ -91,6 +102,7 @@ budget_problems() { # budget_problems EXTRA: one line per problem
 budget_check() { # budget_check [-q] [EXTRA]
   local quiet=false problems
   [ "${1:-}" != -q ] || { quiet=true; shift; }
+  budget_valid
   problems=$(budget_problems "${1:-0}")
   if [ -n "$problems" ]; then
     log "connection budget exceeded, not starting (docs/operations.md, \"Connection budget\"; settings: infra/balance/budget.env or the environment):"
@@ -102,6 +114,7 @@ budget_check() { # budget_check [-q] [EXTRA]
 
 budget_report() { # the budget per node, and what each has now
   local node each worst max reserved
+  budget_valid
   echo "Connection budget ($instances instances; settings: infra/balance/budget.env or the environment):"
   echo "  each instance at worst: on the leader write pool $USERS_WRITE_POOL_MAX_SIZE + read-primary pool $USERS_READ_PRIMARY_POOL_MAX_SIZE + read pool $USERS_READ_POOL_MAX_SIZE (while the replica is down) + $budget_own_primary (chat listener, heartbeat)$(budget_migrating && echo " + migration pool $USERS_MIGRATE_POOL_MAX_SIZE") = $(budget_each_primary); on the replica $(budget_each_replica)"
   printf '  %-20s %-9s %-8s %-8s %-15s %-9s %s\n' NODE INSTANCES AT_WORST RESERVED MAX_CONNECTIONS ROOM_LEFT NOW

@@ -371,12 +371,13 @@ train_aot_cache() {
   java=$(instance_java); cache=$(aot_cache)
   [ "$(java_major "$java")" -ge 25 ] || return 0
   [ -f "$app_dir/$cache" ] && [ "$app_dir/$cache" -nt "$jar" ] && return 0
-  budget_check -q 1
+  # one instance more, when the runner's run already (a fresh up trains before starting them)
+  local beside; beside=$(budget_beside); budget_check -q "$beside"
   port=$((8095 + offset)); mgmt=$((9095 + offset)); base=http://127.0.0.1:$port
   log "training the AOT cache of $($java -version 2>&1 | head -1) (once per build)"
   rm -f "$app_dir/$cache"
   # shellcheck disable=SC2046
-  (cd "$app_dir" && exec env $(service_env 1) USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
+  (cd "$app_dir" && exec env $(service_env "$beside") USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
     USERS_MANAGEMENT_PORT="$mgmt" setsid "$java" $java_opts -XX:AOTCacheOutput="$cache" -jar quarkus-run.jar \
     </dev/null >>"$logs_dir/aot-training.log" 2>&1) &
   pid=$!
