@@ -371,7 +371,7 @@ train_aot_cache() {
   java=$(instance_java); cache=$(aot_cache)
   [ "$(java_major "$java")" -ge 25 ] || return 0
   [ -f "$app_dir/$cache" ] && [ "$app_dir/$cache" -nt "$jar" ] && return 0
-  # one instance more, when the runner's run already (a fresh up trains before starting them)
+  # one instance more when the runner's instances already run (a fresh up trains before it starts them)
   local beside; beside=$(budget_beside); budget_check -q "$beside"
   port=$((8095 + offset)); mgmt=$((9095 + offset)); base=http://127.0.0.1:$port
   log "training the AOT cache of $($java -version 2>&1 | head -1) (once per build)"
