@@ -46,7 +46,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The connection budget under its worst failure, on the shared local topology: with the replica killed, every read
  * pool falls back to the primary's leader (HAProxy :5001's backup) and the reads the instances route to the primary
- * take the read-primary pools, beside the write pools. 300 clients read and write through nginx for 30 s; no node may
+ * take the read-primary pools, beside the write pools. 300 clients read and write through nginx, 5 s with every node
+ * up (the replica's read pools fill), then the replica is killed and the load goes on for 30 s; no node may
  * answer "too many clients" (nor "remaining connection slots are reserved"), in its log or in any answer; nothing but
  * the documented 503 (problem+json with Retry-After) may be a 5xx; the connections sampled on each node stay within
  * the budget {@code ./balance budget} computes. Then the replica is started again and reads must return to it.
@@ -58,6 +59,9 @@ class ConnectionBudgetIT {
     static final int CLIENTS = 300;
     /** Every fifth client writes: a create with an Idempotency-Key, then a read of it with its token. */
     static final int WRITE_EVERY = 5;
+    /** The load runs this long with every node up (the replica's read pools fill), then the replica is killed. */
+    static final Duration BEFORE_KILL = Duration.ofSeconds(5);
+    /** ... and this long after the kill. */
     static final Duration LOAD = Duration.ofSeconds(30);
     /**
      * Each client's pause between requests: 300 clients can then never ask for more than 6,000 requests/s, below
@@ -107,13 +111,15 @@ class ConnectionBudgetIT {
             logOffsets.put(log.getKey(), Files.exists(log.getValue()) ? Files.size(log.getValue()) : 0L);
         }
 
-        try (Sampler sampler = new Sampler()) {
+        try (Sampler sampler = new Sampler(); Load load = new Load()) {
             sampler.start();
+            load.start();
+            Thread.sleep(BEFORE_KILL.toMillis());
             long killAsked = System.nanoTime();
             balance.kill(REPLICA);
             long killed = System.nanoTime();
-            Load load = new Load();
-            load.run(LOAD);
+            load.stopAt(killed + LOAD.toNanos());
+            load.await();
             long loadEnded = System.nanoTime();
 
             balance.start(REPLICA);
@@ -124,9 +130,10 @@ class ConnectionBudgetIT {
             List<String> tooMany = tooManyClientsIn(logs, logOffsets);
             long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began);
 
-            System.out.printf(Locale.ROOT, "replica killed (the command took %d ms), then %d clients for %d s through nginx:"
-                    + " %d requests, %.0f/s%n", (killed - killAsked) / 1_000_000, CLIENTS, LOAD.toSeconds(), load.total(),
-                    load.total() / ((loadEnded - killed) / 1e9));
+            System.out.printf(Locale.ROOT, "%d clients through nginx: %d s with every node up, the replica killed (the"
+                    + " command took %d ms), %d s more: %d requests, %.0f/s%n", CLIENTS, BEFORE_KILL.toSeconds(),
+                    (killed - killAsked) / 1_000_000, LOAD.toSeconds(), load.total(),
+                    load.total() / ((loadEnded - load.startedNanos()) / 1e9));
             System.out.println("  answers: " + load.statuses());
             System.out.println("  reads' routes (X-Read-Route): " + load.routes());
             System.out.printf(Locale.ROOT, "  latency ms: GET p50 %.1f p99 %.1f, POST p50 %.1f p99 %.1f%n",
@@ -151,11 +158,13 @@ class ConnectionBudgetIT {
                     + " Retry-After); no 429, no error, no other 5xx");
             assertTrue(load.count("GET 200") > 1_000, "the readers ran: " + load.statuses());
             assertTrue(load.count("POST 201") > 100, "the writers ran: " + load.statuses());
+            assertTrue(load.routes().containsKey("replica; reason=fresh"), "reads were on the replica before the kill: "
+                    + load.routes());
             assertTrue(load.routes().keySet().stream().anyMatch(route -> route.startsWith("primary; reason=replica-down")),
                     "reads went to the primary while the replica was down: " + load.routes());
             for (String node : NODES) {
                 NodeBudget limit = budget.get(node);
-                assertTrue(sampler.samples(node) > 0 || REPLICA.equals(node), "sampled " + node);
+                assertTrue(sampler.samples(node) > 0, "sampled " + node);
                 assertTrue(sampler.peakInstances(node) <= limit.atWorst(), node + ": the instances held "
                         + sampler.peakInstances(node) + " connections, over the budget's worst case " + limit.atWorst());
                 assertTrue(sampler.peakAll(node) <= limit.maxConnections() - SUPERUSER_RESERVED, node + ": "
@@ -190,7 +199,7 @@ class ConnectionBudgetIT {
     // ---- the load ------------------------------------------------------------------------------------------------
 
     /** 300 closed-loop clients through nginx; counts every answer by kind and status, keeps what is not allowed. */
-    static final class Load {
+    static final class Load implements AutoCloseable {
         private final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
         private final Map<String, LongAdder> routes = new ConcurrentHashMap<>();
         private final Map<String, List<Double>> latencies = new ConcurrentHashMap<>();
@@ -200,22 +209,27 @@ class ConnectionBudgetIT {
         private final String prefix = "budget-load-" + System.currentTimeMillis() + "-";
         private final AtomicLong total = new AtomicLong();
 
-        void run(Duration duration) throws InterruptedException {
+        private final ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        /** When the clients stop (System.nanoTime()); until stopAt, at most BEFORE_KILL + LOAD + a minute from the start. */
+        private volatile long end;
+        private long started;
+
+        void start() {
+            started = System.nanoTime();
+            end = started + BEFORE_KILL.toNanos() + LOAD.toNanos() + TimeUnit.MINUTES.toNanos(1);
             // a few clients (each one selector thread, its own connections): 50 users each
             List<HttpClient> clients = new ArrayList<>();
             for (int i = 0; i < CLIENTS / 50; i++) {
                 clients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                         .connectTimeout(Duration.ofSeconds(2)).build());
             }
-            ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
-            long end = System.nanoTime() + duration.toNanos();
-            AtomicBoolean running = new AtomicBoolean(true);
             for (int c = 0; c < CLIENTS; c++) {
                 HttpClient http = clients.get(c % clients.size());
                 boolean writer = c % WRITE_EVERY == 0;
                 Random random = new Random(c);
                 pool.execute(() -> {
-                    while (running.get() && System.nanoTime() < end) {
+                    while (running.get() && System.nanoTime() - end < 0) {
                         if (writer) {
                             createAndReadBack(http);
                         } else {
@@ -227,8 +241,28 @@ class ConnectionBudgetIT {
                 });
             }
             pool.shutdown();
-            // every client stops at the end of the load; a request in flight is bounded by its timeout
-            if (!pool.awaitTermination(duration.toMillis() + REQUEST_TIMEOUT.toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
+        }
+
+        /** Stops the clients now, whatever happened (a failed kill, say): no load outlives the test. */
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            pool.shutdownNow();
+            pool.awaitTermination(REQUEST_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+        }
+
+        void stopAt(long nanos) {
+            end = nanos;
+        }
+
+        long startedNanos() {
+            return started;
+        }
+
+        /** Every client stops at the end; a request in flight is bounded by its timeout. */
+        void await() throws InterruptedException {
+            long left = end - System.nanoTime() + REQUEST_TIMEOUT.toNanos() + TimeUnit.SECONDS.toNanos(10);
+            if (!pool.awaitTermination(left, TimeUnit.NANOSECONDS)) {
                 running.set(false);
                 pool.shutdownNow();
                 undocumented.add("the load did not stop in time");

@@ -43,7 +43,13 @@ public final class SharedTopology implements BeforeAllCallback {
     private static Running start() {
         LocalTopology started = new LocalTopology(ROOT, HOME, PORT_OFFSET, Map.of());
         started.down(true); // whatever an earlier run left
-        started.up();
+        try {
+            started.up();
+        } catch (RuntimeException e) {
+            // no half-started topology left running (a port taken, say): stop what did start, keep its logs
+            started.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-it"));
+            throw e;
+        }
         balance = started;
         return new Running();
     }
