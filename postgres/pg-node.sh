@@ -84,6 +84,7 @@ unix_socket_directories = '$dir'
 wal_level = logical
 max_wal_senders = 10
 max_replication_slots = 10
+# the connection budget counts on it (infra/balance/budget.env, USERS_BUDGET_REPLICA_MAX_CONNECTIONS)
 max_connections = 100
 shared_buffers = 64MB
 password_encryption = scram-sha-256

@@ -54,6 +54,7 @@ bench_pairs=(
   "at most 32 worker threads (default 200), code cache 48 MB (default 240) | | QUARKUS_THREAD_POOL_MAX_THREADS=32 -XX:ReservedCodeCacheSize=48m"
   "compact object headers, JDK 25 (both sides without the AOT cache: it holds one header layout) | -XX:AOTMode=off | -XX:AOTMode=off -XX:+UseCompactObjectHeaders"
   "the AOT cache, once warm (its start is measured above) | -XX:AOTMode=off | "
+  "the connection budget's pools (write 5, read-primary 6, read 6; infra/balance/budget.env), against 16 each as before it (those instances told they are alone: three of them would not fit the leader) | QUARKUS_DATASOURCE_WRITE_JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE__READ_PRIMARY__JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE_READ_JDBC_MAX_SIZE=16 -Dusers.budget.instances=1 | "
 )
 
 bench_seconds=${BENCH_SECONDS:-15}
@@ -236,8 +237,10 @@ bench_instance() {
   local name=$1 port=$2 management=$3 java=$4; shift 4
   local setting envs=() opts=()
   for setting in "$@"; do case "$setting" in -*) opts+=("$setting") ;; *) envs+=("$setting") ;; esac; done
+  # one instance beside the runner's: the connection budget must hold with it too
+  budget_check -q 1 >&2
   # shellcheck disable=SC2046,SC2086 # the runner's env and option lists are word lists by construction
-  (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME="$name" USERS_HTTP_PORT="$port" \
+  (cd "$app_dir" && exec env $(service_env 1) USERS_INSTANCE_NAME="$name" USERS_HTTP_PORT="$port" \
     USERS_MANAGEMENT_PORT="$management" "${envs[@]}" setsid "$java" $java_opts "${opts[@]}" -jar quarkus-run.jar) \
     </dev/null >>"$logs_dir/$name.log" 2>&1 &
   echo $! >> "$bench_work/pids"

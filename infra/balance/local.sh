@@ -212,7 +212,9 @@ log_excerpt() { # the end of a node's log since its start, indented
   local node=$1 pos=0
   [ -f "$run/$node.logpos" ] && pos=$(cat "$run/$node.logpos")
   echo "  last lines of $logs_dir/$node.log:"
-  tail -c +$((pos + 1)) "$logs_dir/$node.log" 2>/dev/null | tail -n 12 | sed 's/^/    /'
+  # (a Java stack trace's frames left out: the exception's own lines say why)
+  tail -c +$((pos + 1)) "$logs_dir/$node.log" 2>/dev/null | grep -vE '^[[:space:]]+(at |\.\.\. [0-9]+ more)' \
+    | tail -n 12 | sed 's/^/    /'
 }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 haproxy_csv() { curl -fsS --max-time 2 "http://127.0.0.1:$stats_port/;csv"; }
@@ -331,14 +333,15 @@ start_haproxy() {
   watch=haproxy wait_for 10 haproxy http_ok "http://127.0.0.1:$stats_port/"
 }
 
-service_env() { # the environment every service process gets
+service_env() { # service_env [EXTRA]: the environment every service process gets (EXTRA: see budget_env)
   # loopback only: nothing but nginx (and this machine's tools) reaches an instance; the management interface on a
-  # port of its own (0: any free one, for processes without a fixed port; start_instance gives each its own)
+  # port of its own (0: any free one, for processes without a fixed port; start_instance gives each its own); the
+  # connection budget's pool sizes and limits (infra/balance/budget.sh), which each instance checks at start
   echo USERS_WRITE_JDBC_URL="jdbc:postgresql://127.0.0.1:$write_port/users" \
        USERS_READ_JDBC_URL="jdbc:postgresql://127.0.0.1:$read_port/users" \
        USERS_WRITER_PASSWORD="$USERS_WRITER_PASSWORD" USERS_READER_PASSWORD="$USERS_READER_PASSWORD" \
        USERS_HTTP_HOST=127.0.0.1 USERS_MANAGEMENT_HOST=127.0.0.1 USERS_MANAGEMENT_PORT=0 \
-       USERS_ALLOWED_HOSTS="$(server_names | tr ' ' ',')"
+       USERS_ALLOWED_HOSTS="$(server_names | tr ' ' ',')" "$(budget_env "${1:-0}")"
 }
 server_names() { echo "${NGINX_SERVER_NAMES:-localhost 127.0.0.1}"; }
 migrator_env() { # only the migrator holds the owner's and the superuser's credentials
@@ -349,6 +352,7 @@ migrator_env() { # only the migrator holds the owner's and the superuser's crede
 
 start_instance() {
   local node=$1 extra=()
+  budget_check -q
   [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ] && read -ra extra <<<"$(migrator_env)"
   # shellcheck disable=SC2046 # the env lists are word lists by construction (no spaces in values)
   (cd "$app_dir" && spawn "$node" env $(service_env) "${extra[@]}" USERS_INSTANCE_NAME="$node" \
@@ -404,11 +408,13 @@ train_aot_cache() {
   java=$(instance_java); cache=$(aot_cache)
   [ "$(java_major "$java")" -ge 25 ] || return 0
   [ -f "$app_dir/$cache" ] && [ "$app_dir/$cache" -nt "$jar" ] && return 0
+  # one instance more when the runner's instances already run (a fresh up trains before it starts them)
+  local beside; beside=$(budget_beside); budget_check -q "$beside"
   port=$((8095 + offset)); mgmt=$((9095 + offset)); base=http://127.0.0.1:$port
   log "training the AOT cache of $($java -version 2>&1 | head -1) (once per build)"
   rm -f "$app_dir/$cache"
   # shellcheck disable=SC2046
-  (cd "$app_dir" && exec env $(service_env) USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
+  (cd "$app_dir" && exec env $(service_env "$beside") USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
     USERS_MANAGEMENT_PORT="$mgmt" setsid "$java" $java_opts -XX:AOTCacheOutput="$cache" -jar quarkus-run.jar \
     </dev/null >>"$logs_dir/aot-training.log" 2>&1) &
   pid=$!; training_pid=$pid
@@ -514,6 +520,7 @@ up() {
   deps
   build_if_needed
   load_secrets
+  budget_check
   local node started=()
   # A failed up stops what it started (up_failed), and leaves what was running before it alone.
   up_was_down=$(for node in $(nodes); do [ "$(state_of "$node")" = down ] && echo "$node"; done)
@@ -737,6 +744,8 @@ status() {
       -e 's/"node":"([^"]*)"/\1/; s/"detail":"([^"]*)"/(\1)/; s/,/, /g' \
       -e "s/^/  users-backend-$i: reads on the /; s/ REPLICA /; replica /" <<<"$line" || echo "  users-backend-$i: not answering"
   done
+  echo
+  budget_report
 }
 
 # Whether a lost leader would fail over now: the standby is the synchronous standby in etcd and caught up. From a

@@ -21,6 +21,8 @@ public final class SharedTopology implements BeforeAllCallback {
      * {@code -Dbalance.it.port-offset=20000} moves it, for a second checkout's suites running beside the first.
      */
     static final int PORT_OFFSET = Integer.getInteger("balance.it.port-offset", 10000);
+    /** The runner's state directory (BALANCE_HOME): logs, pidfiles, secrets. */
+    static final Path HOME = ROOT.resolve("topology-tests/target/balance-it");
 
     private static LocalTopology balance;
 
@@ -39,9 +41,15 @@ public final class SharedTopology implements BeforeAllCallback {
     }
 
     private static Running start() {
-        LocalTopology started = new LocalTopology(ROOT, ROOT.resolve("topology-tests/target/balance-it"), PORT_OFFSET, Map.of());
+        LocalTopology started = new LocalTopology(ROOT, HOME, PORT_OFFSET, Map.of());
         started.down(true); // whatever an earlier run left
-        started.up();
+        try {
+            started.up();
+        } catch (RuntimeException e) {
+            // no half-started topology left running (a port taken, say): stop what did start, keep its logs
+            started.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-it"));
+            throw e;
+        }
         balance = started;
         return new Running();
     }

@@ -41,9 +41,6 @@ class ReadConsistencyTest {
     /** users.read.max-staleness (1 s) + the heartbeat interval, with room for a busy machine. */
     static final long STALENESS_BOUND_MS = 1000;
 
-    /** quarkus.datasource.write.jdbc.max-size */
-    static final int WRITE_POOL_SIZE = 16;
-
     @Inject
     @DataSource("write")
     AgroalDataSource write;
@@ -185,7 +182,9 @@ class ReadConsistencyTest {
         long id = created.jsonPath().getLong("id");
         List<Connection> held = new ArrayList<>();
         try {
-            for (int i = 0; i < WRITE_POOL_SIZE; i++) {
+            // quarkus.datasource.write.jdbc.max-size (USERS_WRITE_POOL_MAX_SIZE, the connection budget's)
+            int size = write.getConfiguration().connectionPoolConfiguration().maxSize();
+            for (int i = 0; i < size; i++) {
                 held.add(write.getConnection());
             }
             sleep(3_000); // beyond the pool's acquisition timeout (2 s) and the heartbeat's horizon (1 s)

@@ -37,6 +37,9 @@ public interface UsersConfig {
 
     Migration migration();
 
+    /** What this instance checks at start: the connections every instance may hold fit the database nodes. */
+    Budget budget();
+
     interface Limits {
         /** Request bodies, in bytes. */
         @WithDefault("65536")
@@ -84,5 +87,33 @@ public interface UsersConfig {
         /** The one-shot migrator: exit (0) once the migrations are applied. */
         @WithDefault("false")
         boolean exitWhenDone();
+    }
+
+    /**
+     * The connection budget (docs/operations.md, "Connection budget"; {@link ConnectionBudget}). The pool sizes are the
+     * datasources' own settings; these say how many instances hold pools like them and what each node can give them.
+     * No default here: application.properties maps each to its USERS_BUDGET_* variable, with infra/balance/budget.env's
+     * value as default.
+     */
+    interface Budget {
+        /** Instances holding connections at the same time, nginx's backup included (USERS_BUDGET_INSTANCES). */
+        int instances();
+
+        /** The primary's members: whichever leads takes every instance's write and read-primary pools. */
+        Node primary();
+
+        /** The logical replica. */
+        Node replica();
+    }
+
+    interface Node {
+        /** The node's max_connections (USERS_BUDGET_PRIMARY_MAX_CONNECTIONS, USERS_BUDGET_REPLICA_MAX_CONNECTIONS). */
+        int maxConnections();
+
+        /**
+         * Slots the instances must leave free: superuser_reserved_connections, Patroni, monitoring, the migrator, psql
+         * (USERS_BUDGET_PRIMARY_RESERVED, USERS_BUDGET_REPLICA_RESERVED).
+         */
+        int reserved();
     }
 }

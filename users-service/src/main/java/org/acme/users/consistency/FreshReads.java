@@ -92,6 +92,10 @@ public class FreshReads {
                 request.routed(route);
                 throw new TokenNotReachedException(e);
             }
+            if (DatabaseFailures.poolExhausted(e)) {
+                // the primary is busy, not gone: a 503, not the replica's answer past the staleness bound
+                throw e;
+            }
             // the primary went away since the heartbeat last reached it: the replica keeps reads working
             return served(ReadRoute.of(Reason.PRIMARY_DOWN), retry.read(query));
         }

@@ -6,6 +6,7 @@ import jakarta.persistence.PessimisticLockException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.sql.SQLException;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.hibernate.StaleStateException;
@@ -47,8 +48,10 @@ public final class DatabaseFailures {
             if (t instanceof SQLException sql) {
                 String state = sql.getSQLState();
                 if ((state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state)))
-                        // Agroal's pool gives up on acquisition with no SQLState
-                        || String.valueOf(sql.getMessage()).contains("Acquisition timeout")) {
+                        // Agroal's pool gives up on acquisition with no SQLState: "Acquisition timeout while waiting
+                        // for new connection" (a connection that does not open in time), "Sorry, acquisition timeout!"
+                        // (every connection of the pool busy for the whole acquisition timeout)
+                        || String.valueOf(sql.getMessage()).toLowerCase(Locale.ROOT).contains("acquisition timeout")) {
                     return true;
                 }
             }
@@ -59,6 +62,22 @@ public final class DatabaseFailures {
                 if (unavailable(suppressed)) {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Every connection of a pool stayed busy for the whole acquisition timeout (Agroal: "Sorry, acquisition timeout!"):
+     * more requests than connections (the pools are small on purpose: the connection budget), or a node that hangs
+     * until HAProxy cuts its sessions. A 503 to retry later, as {@link #unavailable} says; but the node was not found
+     * gone, and trying again at once would only wait for the pool again.
+     */
+    public static boolean poolExhausted(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql
+                    && String.valueOf(sql.getMessage()).toLowerCase(Locale.ROOT).contains("sorry, acquisition timeout")) {
+                return true;
             }
         }
         return false;

@@ -139,9 +139,13 @@ public class ProblemMappers {
         }
         if (DatabaseFailures.unavailable(e)) {
             LOG.warnf("database unavailable for %s: %s", uri.getPath(), rootMessage(e));
-            nodes.dropIdleConnections(); // so the request after this one does not meet another dead connection
+            boolean busy = DatabaseFailures.poolExhausted(e);
+            if (!busy) {
+                nodes.dropIdleConnections(); // so the request after this one does not meet another dead connection
+            }
             return Response.fromResponse(problem(503, "database-unavailable", "Service Unavailable",
-                    "the database node for this request is unreachable; retry later", uri, List.of()))
+                    busy ? "every database connection for this request is busy; retry later"
+                            : "the database node for this request is unreachable; retry later", uri, List.of()))
                     .header("Retry-After", RETRY_AFTER_SECONDS).build();
         }
         if (DatabaseFailures.concurrent(e)) {

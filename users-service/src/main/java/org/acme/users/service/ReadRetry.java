@@ -9,7 +9,9 @@ import org.acme.users.problem.DatabaseFailures;
  * Reads are idempotent, so a read that failed on a dead pooled connection (the replica was killed, or HAProxy
  * cut its sessions when it marked it down) runs again on a fresh one, which HAProxy sends to the node that is
  * up. The caller sees a slower answer instead of a 503. A refused connection is not retried: nothing listens where
- * the read path leads (HAProxy already tried the backup), and each try costs the pool's acquisition wait.
+ * the read path leads (HAProxy already tried the backup), and each try costs the pool's acquisition wait. Nor is a pool
+ * whose connections all stayed busy (its acquisition timeout): another try would wait as long again, past nginx's read
+ * timeout; the client gets the 503 and retries later.
  */
 @ApplicationScoped
 public class ReadRetry {
@@ -27,7 +29,8 @@ public class ReadRetry {
             try {
                 return query.get();
             } catch (RuntimeException e) {
-                if (attempt == READ_ATTEMPTS || !DatabaseFailures.unavailable(e) || DatabaseFailures.refused(e)) {
+                if (attempt == READ_ATTEMPTS || !DatabaseFailures.unavailable(e) || DatabaseFailures.refused(e)
+                        || DatabaseFailures.poolExhausted(e)) {
                     throw e;
                 }
                 nodes.dropIdleConnections();

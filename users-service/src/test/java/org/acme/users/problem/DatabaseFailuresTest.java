@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import org.hibernate.StaleObjectStateException;
 import org.hibernate.StaleStateException;
 import org.hibernate.exception.ConstraintViolationException;
+import org.hibernate.exception.GenericJDBCException;
 import org.hibernate.exception.JDBCConnectionException;
 import org.hibernate.exception.LockAcquisitionException;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,15 @@ class DatabaseFailuresTest {
     @Test
     void theAgroalAcquisitionTimeoutHasNoStateButIsUnavailable() {
         assertTrue(DatabaseFailures.unavailable(new SQLException("Acquisition timeout while waiting for new connection")));
+        // Agroal 3: every connection of the pool busy for the whole acquisition timeout (ConnectionBudgetIT met it as a
+        // 500 under 300 clients), as Hibernate wraps it
+        GenericJDBCException busy = new GenericJDBCException("Unable to acquire JDBC Connection",
+                new SQLException("Sorry, acquisition timeout!"));
+        assertTrue(DatabaseFailures.unavailable(busy));
+        // ... and told apart: a busy pool is not retried at once, nor taken for a primary that went away
+        assertTrue(DatabaseFailures.poolExhausted(busy));
+        assertFalse(DatabaseFailures.poolExhausted(new SQLException("Acquisition timeout while waiting for new connection")));
+        assertFalse(DatabaseFailures.poolExhausted(new SQLException("io", "08006")));
     }
 
     @Test
