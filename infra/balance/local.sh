@@ -195,10 +195,11 @@ wait_for() {
     sleep 0.2
   done
 }
-# What in a node's log means it will not come up however long we wait: it cannot bind, cannot reach a file or
-# directory (a Patroni bootstrap whose helper could not enter its working directory waits forever), or failed to
-# bootstrap. Transient errors (a leader not there yet, a connection refused) are not among them.
-fatal_log_lines='PermissionError|Permission denied|could not change directory|failed attempt to bootstrap|PatroniFatalException|Address already in use|could not bind|address already in use|FATAL: +(could not (create|open|access|write|read)|data directory|lock file)|Failed to start application'
+# What in a node's log means it will not come up however long we wait: it cannot bind, cannot enter a directory
+# (a Patroni bootstrap whose helper could not enter its working directory waits forever), or failed to bootstrap.
+# Not what Patroni gets over by itself: a transient error, a connection refused, the stale postmaster.pid of a
+# killed member ("lock file ... already exists": Patroni checks the PID and tells pg_ctl to ignore it).
+fatal_log_lines='PermissionError|Permission denied|could not change directory|failed attempt to bootstrap|PatroniFatalException|Address already in use|address already in use|could not bind|could not create any TCP/IP sockets|Failed to start application'
 node_failure() { # node_failure NODE: prints why NODE, as last spawned, cannot come up; fails while it may still
   local node=$1 log=$logs_dir/$1.log pos line
   [ -f "$run/$node.logpos" ] || return 1
