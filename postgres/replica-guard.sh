@@ -15,11 +15,13 @@
 # again from the new leader, the subscription made anew on the same slot.
 #
 # How. The subscription's connection names the one member that leads (not every member, as the bootstrap writes
-# it), so the apply worker cannot stream from a new leader before the guard has looked. Every half second the guard
-# asks that member (IDENTIFY_SYSTEM, as users_replicator) whether it still leads on the same timeline. When it does
-# not, the guard finds the member that accepts writes; on a new timeline it stops the apply worker, compares the
-# positions (TIMELINE_HISTORY), re-seeds if they diverged, then points the subscription at the new leader. It leaves
-# the subscription's enabled flag as it found it (an operator's `replication disable` stays).
+# it). Every half second the guard asks that member (IDENTIFY_SYSTEM, as users_replicator) whether it still leads on
+# the same timeline. The moment it does not, the guard parks the subscription (its connection points nowhere:
+# 127.0.0.1 port 1, which refuses at once), so that the apply worker streams from nobody, not even from the same
+# member back on a new timeline, until the guard has looked. When a member leads again on a new timeline, the guard
+# compares the positions (TIMELINE_HISTORY), re-seeds if they diverged, and points the subscription at the new
+# leader; on the same timeline (a frozen leader thawed, a slow answer) it points it back at once. It never changes
+# the subscription's enabled flag but to re-seed (an operator's `replication disable` stays).
 #
 # Environment: USERS_PRIMARY_HOSTS, USERS_PRIMARY_PORTS (the members, comma-separated, as for pg-node.sh bootstrap),
 # USERS_REPLICATOR_PASSWORD, USERS_DB [users]. State (the member followed, its timeline, the last re-seed) in
@@ -56,18 +58,32 @@ timeline_of() { # timeline_of HOST:PORT: the member's timeline when it accepts w
   row=$(cut -d'|' -f2 <<<"$row")
   [ -n "$row" ] && echo "$row"
 }
-replica() { "$here/pg-node.sh" psql "$dir" -d "$db" -XAtq "$@"; }
+replica() { "$here/pg-node.sh" psql "$dir" -d "$db" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+parked_conninfo="host=127.0.0.1 port=1 dbname=$db user=users_replicator connect_timeout=1 application_name=parked_by_replica_guard"
 
-save() { printf 'follow=%q\ntimeline=%q\nreseeded=%q\n' "$follow" "$timeline" "$reseeded" > "$state.tmp" && mv "$state.tmp" "$state"; }
-follow="" timeline="" reseeded=""
+save() {
+  printf 'follow=%q\ntimeline=%q\nreseeded=%q\nparked=%q\nreseeding=%q\n' "$follow" "$timeline" "$reseeded" \
+    "$parked" "$reseeding" > "$state.tmp" && mv "$state.tmp" "$state"
+}
+# reseeding: a re-seed begun (the subscription's enabled flag it found), until it has finished
+follow="" timeline="" reseeded="" parked="" reseeding=""
 # shellcheck disable=SC1090
 [ -f "$state" ] && . "$state"
 
-point_at() { # point_at HOST:PORT: the subscription follows that member alone (its worker restarts when it changes)
+connect_to() { # connect_to CONNINFO: the subscription's connection (its worker restarts when it changes)
   local current
   current=$(replica -c "SELECT subconninfo FROM pg_subscription WHERE subname = 'users_sub'") || return 1
-  [ "$current" = "$(conninfo "$1")" ] && return 0
-  replica -c "ALTER SUBSCRIPTION users_sub CONNECTION '$(conninfo "$1")'" >/dev/null
+  [ -n "$current" ] || return 1  # no subscription (yet): the bootstrap makes it
+  [ "$current" = "$1" ] && return 0
+  replica -c "ALTER SUBSCRIPTION users_sub CONNECTION '$1'" >/dev/null
+}
+point_at() { connect_to "$(conninfo "$1")"; }  # point_at HOST:PORT: the subscription follows that member alone
+park() { # the apply worker streams from nobody (see above); the time is kept: its worker has restarted 2 s later
+  connect_to "$parked_conninfo" || return 1
+  [ -n "$parked" ] || { parked=$EPOCHSECONDS; say "parked the subscription: ${follow:-no member} no longer leads on timeline ${timeline:-?}"; save; }
+}
+worker_stopped() { # the subscription has no apply worker running now
+  [ "$(replica -c "SELECT count(*) FROM pg_stat_subscription WHERE subname = 'users_sub' AND pid IS NOT NULL")" = 0 ]
 }
 
 # diverged OLD_TIMELINE NEW_LEADER NEW_TIMELINE: the replica applied, from the old timeline, beyond where that timeline
@@ -85,54 +101,62 @@ diverged() {
 
 # reseed LEADER ENABLED: the replica's tables emptied and copied again from LEADER by a new subscription on the same
 # slot (Patroni keeps users_sub on every member); the service reads from the primary meanwhile (the subscription is
-# new, its tables not all copied: not fresh)
+# new, its tables not all copied: not fresh). Each step may be run again: a re-seed that failed half-way (no
+# subscription left) is finished by the next one.
 reseed() {
   local leader=$1 enabled=$2 tables
-  tables=$(replica -c "SELECT string_agg(r.srrelid::regclass::text, ', ') FROM pg_subscription_rel r
-                         JOIN pg_subscription s ON s.oid = r.srsubid WHERE s.subname = 'users_sub'")
+  if [ -n "$(replica -c "SELECT 1 FROM pg_subscription WHERE subname = 'users_sub'")" ]; then
+    replica -c "ALTER SUBSCRIPTION users_sub DISABLE" >/dev/null || return 1
+    for _ in $(seq 1 100); do worker_stopped && break; sleep 0.1; done
+    # the slot stays: it is the leader's, kept by Patroni, and the new subscription takes it over
+    replica -c "ALTER SUBSCRIPTION users_sub SET (slot_name = NONE)" >/dev/null || return 1
+    replica -c "DROP SUBSCRIPTION users_sub" >/dev/null || return 1
+  fi
+  # the publication is every table of the schema (postgres/sql/primary.sql)
+  tables=$(replica -c "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables WHERE schemaname = 'users'")
   say "re-seeding from $leader: emptying ${tables:-no table}, subscribing again with a copy of the data"
-  replica -c "ALTER SUBSCRIPTION users_sub SET (slot_name = NONE)" -c "DROP SUBSCRIPTION users_sub" >/dev/null || return 1
   [ -z "$tables" ] || replica -c "TRUNCATE $tables" >/dev/null || return 1
   replica -c "CREATE SUBSCRIPTION users_sub CONNECTION '$(conninfo "$leader")' PUBLICATION users_pub
               WITH (create_slot = false, slot_name = 'users_sub', copy_data = true, enabled = $enabled)" >/dev/null
 }
 
-say "started (state: ${follow:-no member followed yet}${timeline:+, timeline $timeline})"
+say "started (state: ${follow:-no member followed yet}${timeline:+, timeline $timeline}${parked:+, parked})"
 loops=0
 while sleep 0.5; do
   loops=$((loops + 1))
   # the usual case: the member followed still leads, on the same timeline
   if [ -n "$follow" ] && [ "$(timeline_of "$follow")" = "$timeline" ]; then
-    # (every 5 s: a bootstrap run again names every member in the connection; narrow it again)
-    [ $((loops % 10)) -ne 0 ] || point_at "$follow" || true
+    if [ -n "$parked" ]; then
+      point_at "$follow" && { parked=""; say "following $follow on timeline $timeline again"; save; }
+    elif [ $((loops % 10)) -eq 0 ]; then
+      point_at "$follow" || true  # (every 5 s: a bootstrap run again names every member in the connection)
+    fi
     continue
   fi
+  # (a re-seed that failed after it dropped the subscription has nothing to park: it is finished below)
+  [ -n "$reseeding" ] || park || continue
   leader="" now=""
   for n in $(seq 0 $(($(member_count) - 1))); do
     now=$(timeline_of "$(member "$n")") && { leader=$(member "$n"); break; }
   done
-  [ -n "$leader" ] || continue   # no leader now: the subscription stays on the old one, which it cannot reach
-  enabled=$(replica -c "SELECT subenabled FROM pg_subscription WHERE subname = 'users_sub'") || continue
-  [ -n "$enabled" ] || continue  # no subscription (yet): the bootstrap makes it
+  [ -n "$leader" ] || continue   # no leader now: parked until there is one
   if [ -n "$timeline" ] && [ "$now" != "$timeline" ]; then
+    # the worker that streamed from the old leader has given up by now: the position it applied is final
+    [ $((EPOCHSECONDS - parked)) -ge 2 ] || continue
     say "$leader leads on timeline $now (followed: ${follow:-none} on timeline $timeline)"
-    replica -c "ALTER SUBSCRIPTION users_sub DISABLE" >/dev/null || continue
-    # wait until the apply worker has stopped: its position is final then
-    for _ in $(seq 1 50); do
-      [ "$(replica -c "SELECT count(*) FROM pg_stat_subscription WHERE subname = 'users_sub' AND pid IS NOT NULL")" = 0 ] && break
-      sleep 0.1
-    done
-    if diverged "$timeline" "$leader" "$now"; then
-      reseed "$leader" "$([ "$enabled" = t ] && echo true || echo false)" || { say "re-seed failed; again"; continue; }
-      reseeded="$(date -u '+%F %T') timeline $timeline -> $now"
+    enabled=$(replica -c "SELECT subenabled FROM pg_subscription WHERE subname = 'users_sub'") || continue
+    [ -n "$enabled$reseeding" ] || continue  # no subscription (yet): the bootstrap makes it
+    if [ -n "$reseeding" ] || diverged "$timeline" "$leader" "$now"; then
+      reseeding=${reseeding:-$([ "$enabled" = t ] && echo true || echo false)}; save
+      reseed "$leader" "$reseeding" || { say "re-seed failed; again"; continue; }
+      reseeded="$(date -u '+%F %T') timeline $timeline -> $now" reseeding=""
     else
       point_at "$leader" || continue
-      [ "$enabled" = t ] && replica -c "ALTER SUBSCRIPTION users_sub ENABLE" >/dev/null
     fi
   else
     point_at "$leader" || continue
   fi
   say "following $leader on timeline $now"
-  follow=$leader timeline=$now
+  follow=$leader timeline=$now parked=""
   save
 done

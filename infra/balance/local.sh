@@ -728,7 +728,7 @@ status() {
   local guard_state; guard_state=$(pg_dir service-db-replica).guard
   if [ -n "$(replica_guard_pid)" ]; then
     # shellcheck disable=SC1090
-    [ -f "$guard_state" ] && (. "$guard_state"; echo "  replica guard: following ${follow:-?} on timeline ${timeline:-?}; last re-seed: ${reseeded:-never}")
+    [ -f "$guard_state" ] && (. "$guard_state"; echo "  replica guard: following ${follow:-?} on timeline ${timeline:-?}${parked:+, PARKED (no leader known since $(date -d "@$parked" '+%T'))}; last re-seed: ${reseeded:-never}")
   else
     echo "  replica guard: NOT RUNNING (the subscription will not follow a failover: ./balance start service-db-replica)"
   fi
