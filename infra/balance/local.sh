@@ -256,7 +256,7 @@ replica_guard_pid() {
   local pid
   pid=$(head -n 1 "$run/replica-guard.pid" 2>/dev/null) || return 0
   # (a script: its program is bash, its command line names it)
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'replica-guard\.sh' && alive "$pid" && echo "$pid"
+  tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q 'replica-guard\.sh' && alive "$pid" && echo "$pid"
   return 0
 }
 
