@@ -30,8 +30,9 @@
 #
 # Files in $BALANCE_HOME/bench (the reports read only these):
 #   runs.tsv     one line per load run: path jdk run rate duration_ms requests errors p50_ms p99_ms p99.9_ms
-#                replica_reads primary_reads busy_ticks generator_cpu_ms  (busy_ticks: the whole machine's busy CPU
-#                during the run, in clock ticks; generator_cpu_ms: the load generator's own CPU)
+#                replica_reads primary_reads busy_ticks generator_cpu_ms hop_ticks  (busy_ticks: the whole machine's
+#                busy CPU during the run, in clock ticks; generator_cpu_ms: the load generator's own CPU; hop_ticks:
+#                each node's CPU during the run, in clock ticks, as NODE=TICKS,...)
 #   results.tsv  one line per other measurement: key, then value(s) (startup times, RSS, lag samples, settings, ...)
 #   nmt-*.txt, failover-*.txt: native memory tracking summaries and the demos' output, named in results.tsv
 #   failover.tsv one line per failover run: scenario run exit_status, then the fields of the demo's RESULT line
@@ -106,6 +107,39 @@ busy_ticks() { # the whole machine's busy CPU time since boot, in clock ticks (/
   read -r cpu user nice system idle iowait irq softirq steal rest < /proc/stat
   echo $((user + nice + system + irq + softirq + steal))
 }
+# pids_ticks PID...: the user + system CPU the processes have spent, in clock ticks, with their reaped children's
+# (a backend that ended during a run is in its postmaster's children's time: before/after differences stay whole)
+pids_ticks() {
+  local pid stat total=0 f
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    # the fields after the command's name: state is the first, utime stime cutime cstime the 12th to 15th
+    read -r -a f <<<"${stat##*) }"
+    total=$((total + f[11] + f[12] + f[13] + f[14]))
+  done
+  echo "$total"
+}
+# hop_ticks: the CPU each node (its processes: nginx's workers, an instance's JVM, a member's Patroni and PostgreSQL
+# with its backends, ...) has spent so far, "NODE=TICKS,..."; the bench's own instances as bench-instances
+hop_ticks() {
+  local node out="" extra=()
+  for node in nginx $(serving_nodes) "users-backend-$instances" haproxy service-db-1 service-db-2 service-db-replica etcd; do
+    out+="$node=$(pids_ticks $(node_pids "$node")),"
+  done
+  [ -f "$bench_work/pids" ] && mapfile -t extra < "$bench_work/pids"
+  echo "${out}bench-instances=$(pids_ticks "${extra[@]}")"
+}
+# hop_diff BEFORE AFTER: what each node spent between two hop_ticks (a node restarted in between is left out)
+hop_diff() {
+  local -A before
+  local pair out=""
+  for pair in ${1//,/ }; do before[${pair%%=*}]=${pair#*=}; done
+  for pair in ${2//,/ }; do
+    local node=${pair%%=*} ticks=${pair#*=}
+    [ -n "${before[$node]:-}" ] && [ "$ticks" -ge "${before[$node]}" ] && out+="$node=$((ticks - before[$node])),"
+  done
+  echo "${out%,}"
+}
 ms_of_times() { # ms_of_times "U.UUU S.SSS" (bash's time, TIMEFORMAT='%3U %3S'): user + system, in ms
   local user=${1% *} system=${1#* }
   echo $((10#${user/./} + 10#${system/./}))
@@ -116,13 +150,15 @@ ms_of_times() { # ms_of_times "U.UUU S.SSS" (bash's time, TIMEFORMAT='%3U %3S'):
 # rate duration_ms requests errors p50 p99 p99.9 replica_reads primary_reads busy_ticks generator_cpu_ms
 wrk_run() {
   local seconds=$1 url=$2; shift 2
-  local out before line TIMEFORMAT='%3U %3S'
+  local out before hops line TIMEFORMAT='%3U %3S'
   out=$(mktemp -d)
+  hops=$(hop_ticks)
   before=$(busy_ticks)
   { time env BENCH_CONNECTIONS="$bench_connections" "$@" wrk -t2 -c"$bench_connections" -d"${seconds}s" \
       --timeout 5s -s "$bench_lua" "$url" >"$out/wrk" 2>&1; } 2>"$out/time" || { cat "$out/wrk" >&2; rm -rf "$out"; return 1; }
   line=$(grep $'^BENCH\t' "$out/wrk") || { cat "$out/wrk" >&2; rm -rf "$out"; return 1; }
-  printf '%s\t%s\t%s\n' "${line#BENCH$'\t'}" "$(( $(busy_ticks) - before ))" "$(ms_of_times "$(cat "$out/time")")"
+  printf '%s\t%s\t%s\t%s\n' "${line#BENCH$'\t'}" "$(( $(busy_ticks) - before ))" "$(ms_of_times "$(cat "$out/time")")" \
+    "$(hop_diff "$hops" "$(hop_ticks)")"
   rm -rf "$out"
 }
 
@@ -131,16 +167,18 @@ wrk_run() {
 # program reads pgbench's output and log for it.
 pgbench_run() {
   local classes=$1 seconds=$2 database=$3; shift 3
-  local dir before figures TIMEFORMAT='%3U %3S'
+  local dir before hops figures TIMEFORMAT='%3U %3S'
   dir=$(mktemp -d)
+  hops=$(hop_ticks)
   before=$(busy_ticks)
   { time (cd "$dir" && PGPASSWORD=$PG_SUPERUSER_PASSWORD pgbench -h 127.0.0.1 -p "$replica_port" -U postgres \
       -c "$bench_connections" -j 2 -T "$seconds" -l --log-prefix=tx "$@" "$database" >"$dir/output" 2>&1); } \
     2>"$dir/time" || { cat "$dir/output" >&2; rm -rf "$dir"; return 1; }
-  local busy=$(( $(busy_ticks) - before ))
+  local busy=$(( $(busy_ticks) - before )) hop_cpu
+  hop_cpu=$(hop_diff "$hops" "$(hop_ticks)")
   figures=$(java -cp "$classes" org.acme.balance.bench.BenchReport pgbench "$dir/output" "$dir") \
     || { rm -rf "$dir"; return 1; }
-  printf '%s\t%s\t%s\n' "$figures" "$busy" "$(ms_of_times "$(cat "$dir/time")")"
+  printf '%s\t%s\t%s\t%s\n' "$figures" "$busy" "$(ms_of_times "$(cat "$dir/time")")" "$hop_cpu"
   rm -rf "$dir"
 }
 
@@ -544,7 +582,7 @@ bench() {
   local started=$EPOCHSECONDS
   bench_prepare "$bench_work"
   local classes; classes=$(load_classes)
-  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\n' \
+  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' \
     > "$bench_work/runs.tsv"
   record started "$started"
   bench_facts
@@ -763,7 +801,7 @@ restore_sync_mode() {
 writes_sync_async() {
   local work=$1 round mode row nginx=http://127.0.0.1:$nginx_port
   printf 'mode\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads' > "$work/writes.tsv"
-  printf '\tbusy_ticks\tgenerator_cpu_ms\n' >> "$work/writes.tsv"
+  printf '\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' >> "$work/writes.tsv"
   # the load comes from one address: nginx's limit per address would measure the limit, not the stack
   stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
   bench_restore_sync=true

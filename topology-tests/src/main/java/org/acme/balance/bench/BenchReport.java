@@ -90,6 +90,7 @@ public final class BenchReport {
         page.append(targets());
         page.append(jdkComparison());
         page.append(paths());
+        page.append(hopCpu());
         page.append(readConsistency());
         page.append(tuning());
         page.append(failover());
@@ -415,6 +416,28 @@ public final class BenchReport {
                 half.map(h -> ms(h.p50())).orElse("n/a"), half.map(h -> ms(h.p99())).orElse("n/a"),
                 half.map(h -> ms(h.p999())).orElse("n/a")));
         return s.toString();
+    }
+
+    private String hopCpu() {
+        Optional<Run> sameQuery = runs.medianByRps("ceiling.same-query", "");
+        Optional<Run> direct = runs.last("direct", main);
+        Optional<Run> instance = runs.last("instance", main);
+        Optional<Run> full = runs.last("full", main);
+        if (full.map(r -> r.hopTicks().isEmpty()).orElse(true)) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder("## Where the CPU goes\n\n");
+        s.append("The CPU each process spent per request during the steady runs above, from `/proc` before and after"
+                + " each run: nginx (its workers), each instance (its JVM), HAProxy, each PostgreSQL node (a member:"
+                + " Patroni and its PostgreSQL with every backend; the replica: its server and its guard), etcd; the"
+                + " load generator's own CPU; and the rest of the machine's busy time (mostly the kernel's loopback"
+                + " network work done in no process's name). The ceiling's column is pgbench on the replica.\n\n");
+        s.append(new HopCpu(ticksPerSecond).table(List.of(
+                new HopCpu.Column("pgbench, the same query (ceiling)", sameQuery, "(pgbench)"),
+                new HopCpu.Column("one instance, straight to the replica", direct, "(wrk)"),
+                new HopCpu.Column("one instance → HAProxy → replica", instance, "(wrk)"),
+                new HopCpu.Column("full stack: nginx → 2 instances → HAProxy → replica", full, "(wrk)"))));
+        return s.append('\n').toString();
     }
 
     private String[] pathRow(String label, Optional<Run> run, Optional<Run> sameQuery, Optional<Run> selectOnly,
