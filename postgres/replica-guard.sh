@@ -14,14 +14,14 @@
 # where that timeline ended in the new leader's history. Then the replica is re-seeded: its tables emptied and copied
 # again from the new leader, the subscription made anew on the same slot.
 #
-# How. The subscription's connection names the one member that leads (not every member, as the bootstrap writes
-# it). Every half second the guard asks that member (IDENTIFY_SYSTEM, as users_replicator) whether it still leads on
-# the same timeline. The moment it does not, the guard parks the subscription (its connection points nowhere:
-# 127.0.0.1 port 1, which refuses at once), so that the apply worker streams from nobody, not even from the same
-# member back on a new timeline, until the guard has looked. When a member leads again on a new timeline, the guard
-# compares the positions (TIMELINE_HISTORY), re-seeds if they diverged, and points the subscription at the new
-# leader; on the same timeline (a frozen leader thawed, a slow answer) it points it back at once. It never changes
-# the subscription's enabled flag but to re-seed (an operator's `replication disable` stays).
+# How. The subscription's connection names the one member that leads (not every member, as the bootstrap writes it).
+# Every half second the guard asks that member (IDENTIFY_SYSTEM, as users_replicator, over a connection it keeps)
+# whether it still leads on the same timeline. The moment it does not, the guard parks the subscription (its connection
+# points nowhere: 127.0.0.1 port 1, which refuses at once), so that the apply worker streams from nobody, not even from
+# the same member back on a new timeline, until the guard has looked. When a member leads again on a new timeline, the
+# guard compares the positions (TIMELINE_HISTORY), re-seeds if they diverged, and points the subscription at the new
+# leader; on the same timeline (a frozen leader thawed, a slow answer) it points it back at once. It never changes the
+# subscription's enabled flag but to re-seed (an operator's `replication disable` stays).
 #
 # Environment: USERS_PRIMARY_HOSTS, USERS_PRIMARY_PORTS (the members, comma-separated, as for pg-node.sh bootstrap),
 # USERS_REPLICATOR_PASSWORD, USERS_DB [users]. State (the member followed, its timeline, the last re-seed) in
@@ -57,6 +57,31 @@ timeline_of() { # timeline_of HOST:PORT: the member's timeline when it accepts w
   row=$(on_member "$1" IDENTIFY_SYSTEM) || return 1
   row=$(cut -d'|' -f2 <<<"$row")
   [ -n "$row" ] && echo "$row"
+}
+# The question of every half second goes over one kept connection (a psql coprocess) to the member followed: a new
+# psql and a SCRAM authentication each time cost a tenth of a core here, on the replica's host and the leader alike.
+trap '' PIPE   # a write to a psql that has ended fails; it must not end the guard
+kept="" kept_pid="" kept_now=""
+drop_kept() {
+  [ -z "$kept_pid" ] || { kill "$kept_pid" 2>/dev/null; wait "$kept_pid" 2>/dev/null; }
+  kept="" kept_pid=""
+}
+# kept_timeline HOST:PORT: as timeline_of, over the kept connection (made when needed, dropped on any failure and on
+# an answer slower than 3 s: a frozen leader); the timeline in kept_now (no subshell: the coprocess is ours)
+kept_timeline() {
+  local system="" timeline=""
+  kept_now=""
+  if [ "$kept" != "$1" ] || [ -z "${KEPT[1]:-}" ] || ! kill -0 "$kept_pid" 2>/dev/null; then
+    drop_kept
+    coproc KEPT { PGPASSWORD=$USERS_REPLICATOR_PASSWORD PGCONNECT_TIMEOUT=2 exec "$PG_BIN/psql" -XAtq \
+      "host=${1%:*} port=${1##*:} dbname=$db user=users_replicator replication=database target_session_attrs=read-write" \
+      2>/dev/null; }
+    kept=$1 kept_pid=$KEPT_PID
+  fi
+  { [ -n "${KEPT[1]:-}" ] && printf 'IDENTIFY_SYSTEM;\n' >&"${KEPT[1]}" \
+      && IFS='|' read -r -t 3 system timeline _ <&"${KEPT[0]}" && [ -n "$system" ] && [ -n "$timeline" ]; } 2>/dev/null \
+    || { drop_kept; return 1; }
+  kept_now=$timeline
 }
 replica() { "$here/pg-node.sh" psql "$dir" -d "$db" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 parked_conninfo="host=127.0.0.1 port=1 dbname=$db user=users_replicator connect_timeout=1 application_name=parked_by_replica_guard"
@@ -125,7 +150,7 @@ loops=0
 while sleep 0.5; do
   loops=$((loops + 1))
   # the usual case: the member followed still leads, on the same timeline
-  if [ -n "$follow" ] && [ "$(timeline_of "$follow")" = "$timeline" ]; then
+  if [ -n "$follow" ] && kept_timeline "$follow" && [ "$kept_now" = "$timeline" ]; then
     if [ -n "$parked" ]; then
       point_at "$follow" && { parked=""; say "following $follow on timeline $timeline again"; save; }
     elif [ $((loops % 10)) -eq 0 ]; then
@@ -133,6 +158,7 @@ while sleep 0.5; do
     fi
     continue
   fi
+  drop_kept
   # (a re-seed that failed after it dropped the subscription has nothing to park: it is finished below)
   [ -n "$reseeding" ] || park || continue
   leader="" now=""
