@@ -524,7 +524,7 @@ up() {
   budget_check
   local node started=()
   # A failed up stops what it started (up_failed), and leaves what was running before it alone.
-  up_was_down=$(for node in $(nodes); do [ "$(state_of "$node")" = down ] && echo "$node"; done)
+  up_was_down=$(for node in $(nodes); do [ "$(state_of "$node")" != down ] || echo "$node"; done)
   up_fresh=false; [ -d "$BALANCE_HOME/etcd" ] || up_fresh=true
   # (a caller's own EXIT trap, the bench's, runs after ours, and is put back when up succeeds)
   eval "set -- $(trap -p EXIT)"; up_caller_trap=${3:-}
