@@ -47,35 +47,32 @@ conninfo() { # conninfo HOST:PORT: the subscription's connection to that member 
     "${1%:*}" "${1##*:}" "$db" "$USERS_REPLICATOR_PASSWORD"
 }
 # on the member, as the replication role over a logical-replication connection (what the subscription itself uses)
+member_conninfo() { # member_conninfo HOST:PORT: that member while it leads
+  echo "host=${1%:*} port=${1##*:} dbname=$db user=users_replicator replication=database target_session_attrs=read-write"
+}
 on_member() { # on_member HOST:PORT COMMAND
-  PGPASSWORD=$USERS_REPLICATOR_PASSWORD PGCONNECT_TIMEOUT=2 timeout 5 "$PG_BIN/psql" -XAtq \
-    "host=${1%:*} port=${1##*:} dbname=$db user=users_replicator replication=database target_session_attrs=read-write" \
+  PGPASSWORD=$USERS_REPLICATOR_PASSWORD PGCONNECT_TIMEOUT=2 timeout 5 "$PG_BIN/psql" -XAtq "$(member_conninfo "$1")" \
     -c "$2" 2>/dev/null
 }
-timeline_of() { # timeline_of HOST:PORT: the member's timeline when it accepts writes (it leads), else fails
-  local row
-  row=$(on_member "$1" IDENTIFY_SYSTEM) || return 1
-  row=$(cut -d'|' -f2 <<<"$row")
-  [ -n "$row" ] && echo "$row"
-}
-# The question of every half second goes over one kept connection (a psql coprocess) to the member followed: a new
-# psql and a SCRAM authentication each time cost a tenth of a core here, on the replica's host and the leader alike.
+# Whether a member leads, and on which timeline (IDENTIFY_SYSTEM), is asked over one kept connection (a psql
+# coprocess) to the member asked last, the one followed: a new psql and a SCRAM authentication every half second cost a
+# tenth of a core here, on the replica's host and the leader alike.
 trap '' PIPE   # a write to a psql that has ended fails; it must not end the guard
 kept="" kept_pid="" kept_now=""
 drop_kept() {
   [ -z "$kept_pid" ] || { kill "$kept_pid" 2>/dev/null; wait "$kept_pid" 2>/dev/null; }
   kept="" kept_pid=""
 }
-# kept_timeline HOST:PORT: as timeline_of, over the kept connection (made when needed, dropped on any failure and on
-# an answer slower than 3 s: a frozen leader); the timeline in kept_now (no subshell: the coprocess is ours)
+# kept_timeline HOST:PORT: the member's timeline in kept_now when it accepts writes (it leads), else fails; over the
+# kept connection (made when needed, dropped on any failure and on an answer slower than 3 s: a frozen leader). Not in
+# a subshell: the coprocess is ours.
 kept_timeline() {
   local system="" timeline=""
   kept_now=""
   if [ "$kept" != "$1" ] || [ -z "${KEPT[1]:-}" ] || ! kill -0 "$kept_pid" 2>/dev/null; then
     drop_kept
     coproc KEPT { PGPASSWORD=$USERS_REPLICATOR_PASSWORD PGCONNECT_TIMEOUT=2 exec "$PG_BIN/psql" -XAtq \
-      "host=${1%:*} port=${1##*:} dbname=$db user=users_replicator replication=database target_session_attrs=read-write" \
-      2>/dev/null; }
+      "$(member_conninfo "$1")" 2>/dev/null; }
     kept=$1 kept_pid=$KEPT_PID
   fi
   { [ -n "${KEPT[1]:-}" ] && printf 'IDENTIFY_SYSTEM;\n' >&"${KEPT[1]}" \
@@ -163,7 +160,7 @@ while sleep 0.5; do
   [ -n "$reseeding" ] || park || continue
   leader="" now=""
   for n in $(seq 0 $(($(member_count) - 1))); do
-    now=$(timeline_of "$(member "$n")") && { leader=$(member "$n"); break; }
+    kept_timeline "$(member "$n")" && { leader=$(member "$n") now=$kept_now; break; }
   done
   [ -n "$leader" ] || continue   # no leader now: parked until there is one
   if [ -n "$timeline" ] && [ "$now" != "$timeline" ]; then

@@ -123,7 +123,7 @@ pids_ticks() {
 # with its backends, ...) has spent so far, "NODE=TICKS,..."; the bench's own instances as bench-instances
 hop_ticks() {
   local node out="" extra=()
-  for node in nginx $(serving_nodes) "users-backend-$instances" haproxy service-db-1 service-db-2 service-db-replica etcd; do
+  for node in $(nodes); do
     out+="$node=$(pids_ticks $(node_pids "$node")),"
   done
   [ -f "$bench_work/pids" ] && mapfile -t extra < "$bench_work/pids"

@@ -45,9 +45,6 @@ public final class SharedTopology implements BeforeAllCallback {
         started.down(true); // whatever an earlier run left
         try {
             started.up();
-            // again, on the running topology: nothing to start, and it succeeds (users, the bench and the soak run it
-            // on a topology that is up; a version of it exited 1 there without a word)
-            started.up();
         } catch (RuntimeException e) {
             // no half-started topology left running (a port taken, say): stop what did start, keep its logs
             started.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-it"));
