@@ -28,6 +28,11 @@
 #           comes from one address)  BENCH_FAILOVER_RUNS [3] (runs of each failover scenario, and of each
 #           replication mode)  BENCH_OUT [docs]
 #
+# ./balance bench pairs: only the tuning pairs below (those whose label matches the extended regular expression
+# BENCH_PAIRS, every one when unset) on the running topology, into $BALANCE_HOME/bench-pairs, each side's figures printed
+# (steady req/s, latency at half of the peak measured first, CPU per request of every node): to judge one change in
+# minutes before the full run puts it on docs/benchmarks.md.
+#
 # Files in $BALANCE_HOME/bench (the reports read only these):
 #   runs.tsv     one line per load run: path jdk run rate duration_ms requests errors p50_ms p99_ms p99.9_ms
 #                replica_reads primary_reads busy_ticks generator_cpu_ms hop_ticks  (busy_ticks: the whole machine's
@@ -50,12 +55,12 @@
 # three runs at half of the peak through nginx, RSS and NMT of each instance), and docs/benchmarks.md shows every line as a row of
 # "Tuning, before and after". Add a line here for a change you measure.
 bench_pairs=(
-  "by-id reads in a stateless session, not the request's entity session | USERS_READ_STATELESS_BY_ID=false | "
+  "the hot reads on the reactive client, on the event loop, not JDBC on a worker thread (with its pools as before: 6 each) | USERS_READ_DRIVER=jdbc USERS_READ_POOL_MAX_SIZE=6 USERS_READ_PRIMARY_POOL_MAX_SIZE=6 | "
   "glibc malloc with 2 arenas (default: 8 per core) | | MALLOC_ARENA_MAX=2"
   "at most 32 worker threads (default 200), code cache 48 MB (default 240) | | QUARKUS_THREAD_POOL_MAX_THREADS=32 -XX:ReservedCodeCacheSize=48m"
   "compact object headers, JDK 25 (both sides without the AOT cache: it holds one header layout) | -XX:AOTMode=off | -XX:AOTMode=off -XX:+UseCompactObjectHeaders"
   "the AOT cache, once warm (its start is measured above) | -XX:AOTMode=off | "
-  "the connection budget's pools (write 5, read-primary 6, read 6; infra/balance/budget.env), against 16 each as before it (those instances told they are alone: three of them would not fit the leader) | QUARKUS_DATASOURCE_WRITE_JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE__READ_PRIMARY__JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE_READ_JDBC_MAX_SIZE=16 -Dusers.budget.instances=1 | "
+  "the connection budget's pools (write 5, read-primary 4, read 4, reactive 3 and 3; infra/balance/budget.env), against 16 each as before it (those instances told they are alone: three of them would not fit the leader) | QUARKUS_DATASOURCE_WRITE_JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE__READ_PRIMARY__JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE_READ_JDBC_MAX_SIZE=16 USERS_READ_REACTIVE_POOL_MAX_SIZE=16 -Dusers.budget.instances=1 | "
 )
 
 bench_seconds=${BENCH_SECONDS:-15}
@@ -185,10 +190,10 @@ pgbench_run() {
 # measure PATH JDK COUNT COMMAND...: COUNT runs of COMMAND (a *_run), each recorded under PATH (JDK: "" when none)
 measure() {
   local path=$1 jdk=$2 count=$3; shift 3
-  local run row
-  for run in $(seq 1 "$count"); do
-    row=$("$@") || die "bench: $path, run $run failed"
-    record_run "$path" "$jdk" "$run" "$row"
+  local n row # (not "run": local.sh's directory of PID files, which hop_ticks reads)
+  for n in $(seq 1 "$count"); do
+    row=$("$@") || die "bench: $path, run $n failed"
+    record_run "$path" "$jdk" "$n" "$row"
   done
 }
 
@@ -196,10 +201,10 @@ measure() {
 # BENCH_MAX_RUNS), each recorded; prints the requests/s of the last
 steady() {
   local path=$1 jdk=$2; shift 2
-  local run row rps previous=0
-  for run in $(seq 1 "$bench_max_runs"); do
-    row=$("$@") || die "bench: $path, run $run failed"
-    record_run "$path" "$jdk" "$run" "$row"
+  local n row rps previous=0 # (not "run": see measure)
+  for n in $(seq 1 "$bench_max_runs"); do
+    row=$("$@") || die "bench: $path, run $n failed"
+    record_run "$path" "$jdk" "$n" "$row"
     rps=$(row_rps "$row")
     if [ "$previous" -gt 0 ] && [ $(( (rps - previous) * 100 )) -lt $((5 * previous)) ] \
        && [ $(( (previous - rps) * 100 )) -lt $((5 * previous)) ]; then
@@ -577,7 +582,8 @@ bench() {
   case "${1:-}" in
     "") ;;
     failover) bench_failover_only; return ;;
-    *) log "usage: balance bench [failover]"; exit 2 ;;
+    pairs) bench_pairs_only; return ;;
+    *) log "usage: balance bench [failover|pairs]"; exit 2 ;;
   esac
   local started=$EPOCHSECONDS
   bench_prepare "$bench_work"
@@ -640,6 +646,53 @@ bench_report() {
 
 # bench_failover_only: ./balance bench failover: the failover step alone, on the topology as up leaves it (the runner's
 # JDK and settings), into its own work directory: a full bench's files stay as they are
+bench_pairs_only() {
+  bench_work=$BALANCE_HOME/bench-pairs
+  bench_prepare "$bench_work"
+  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' \
+    > "$bench_work/runs.tsv"
+  stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
+  local ids java jdk peak pair selected=() nginx=http://127.0.0.1:$nginx_port
+  ids=$(seed_users "$bench_users")
+  java=$(runner_java); jdk=$(java_major "$java")
+  for pair in "${bench_pairs[@]}"; do
+    [ -z "${BENCH_PAIRS:-}" ] || [[ "$pair" =~ $BENCH_PAIRS ]] && selected+=("$pair")
+  done
+  [ ${#selected[@]} -gt 0 ] || die "bench pairs: no pair's label matches BENCH_PAIRS='${BENCH_PAIRS:-}'"
+  # the peak as the runner runs the instances: every side is paced at half of it
+  start_serving "$java"
+  measure peak.warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+  peak=$(steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids")
+  pairs "$java" "$ids" $((peak / 2)) "${selected[@]}"
+  start_serving "$java"
+  stop_node nginx; start_node nginx
+  pairs_summary "$bench_work"
+}
+
+# pairs_summary WORK: each side of WORK's pairs: its settings, steady figure, latency at half of the peak, CPU per request
+pairs_summary() {
+  local work=$1
+  awk -F'\t' -v hz="$(getconf CLK_TCK)" '
+    FILENAME ~ /runs.tsv$/ && FNR == 1 { next }
+    FILENAME ~ /results.tsv$/ && $1 ~ /^side\.[0-9]+\.settings$/ { split($1, k, "."); settings[k[2]] = $2; next }
+    FILENAME ~ /results.tsv$/ && $1 == "pair" { pairs[++npairs] = $2 " | before: side " $3 " | after: side " $4; next }
+    FILENAME ~ /runs.tsv$/ && $1 ~ /^side\.[0-9]+\.full$/ { split($1, k, "."); full[k[2]] = $0; next }
+    FILENAME ~ /runs.tsv$/ && $1 ~ /^side\.[0-9]+\.half$/ { split($1, k, "."); half[k[2]] = half[k[2]] " " $9; next }
+    END {
+      for (i = 1; i <= npairs; i++) print "pair: " pairs[i]
+      for (n = 1; n in full; n++) {
+        split(full[n], f, "\t")
+        hops = ""; m = split(f[15], parts, ",")
+        for (j = 1; j <= m; j++) {
+          split(parts[j], kv, "=")
+          if (f[6] > 0) hops = hops sprintf(" %s %.3f", kv[1], kv[2] * 1000 / hz / f[6])
+        }
+        printf "side %d [%s]: %d req/s, p50 %s ms, p99 %s ms; p99 at half of the peak:%s ms; CPU ms/request:%s\n",
+          n, settings[n] == "" ? "as the runner runs it" : settings[n], f[6] * 1000 / f[5], f[8], f[9], half[n], hops
+      }
+    }' "$work/results.tsv" "$work/runs.tsv"
+}
+
 bench_failover_only() {
   bench_prepare "$bench_failover_work"
   local classes; classes=$(load_classes)

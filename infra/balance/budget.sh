@@ -14,6 +14,7 @@
 budget_file=$root/infra/balance/budget.env
 # the settings the runner passes on; USERS_BUDGET_INSTANCES is compose's count, the runner's is BALANCE_INSTANCES
 budget_names=(USERS_WRITE_POOL_MAX_SIZE USERS_READ_PRIMARY_POOL_MAX_SIZE USERS_READ_POOL_MAX_SIZE USERS_MIGRATE_POOL_MAX_SIZE
+              USERS_READ_REACTIVE_POOL_MAX_SIZE
               USERS_BUDGET_PRIMARY_MAX_CONNECTIONS USERS_BUDGET_PRIMARY_RESERVED
               USERS_BUDGET_REPLICA_MAX_CONNECTIONS USERS_BUDGET_REPLICA_RESERVED)
 # what each reserve counts of PostgreSQL's superuser_reserved_connections (its default)
@@ -51,11 +52,12 @@ budget_beside() { # 1 when an instance of the runner runs (one started now runs 
 }
 
 budget_migrating() { [ "${BALANCE_INSTANCES_MIGRATE:-false}" = true ]; }
-budget_each_primary() { # one instance on the leader at worst: every pool, the read pool too (the replica down)
-  echo $((USERS_WRITE_POOL_MAX_SIZE + USERS_READ_PRIMARY_POOL_MAX_SIZE + USERS_READ_POOL_MAX_SIZE + budget_own_primary
+budget_each_primary() { # one instance on the leader at worst: every pool, the read pools too (the replica down)
+  echo $((USERS_WRITE_POOL_MAX_SIZE + USERS_READ_PRIMARY_POOL_MAX_SIZE + USERS_READ_POOL_MAX_SIZE
+          + 2 * USERS_READ_REACTIVE_POOL_MAX_SIZE + budget_own_primary
           + $(budget_migrating && echo "$USERS_MIGRATE_POOL_MAX_SIZE" || echo 0)))
 }
-budget_each_replica() { echo $((USERS_READ_POOL_MAX_SIZE + $(budget_migrating && echo "$USERS_MIGRATE_POOL_MAX_SIZE" || echo 0))); }
+budget_each_replica() { echo $((USERS_READ_POOL_MAX_SIZE + USERS_READ_REACTIVE_POOL_MAX_SIZE + $(budget_migrating && echo "$USERS_MIGRATE_POOL_MAX_SIZE" || echo 0))); }
 
 # budget_node_settings NODE: its live max_connections and superuser_reserved_connections ("" when it does not answer)
 budget_node_settings() {
@@ -74,14 +76,14 @@ budget_node_now() { # the client connections a node has now, or -
 
 budget_problems() { # budget_problems EXTRA: one line per problem
   local n=$((instances + $1)) each worst room node live max reserved
-  local pools="write pool $USERS_WRITE_POOL_MAX_SIZE (USERS_WRITE_POOL_MAX_SIZE) + read-primary pool $USERS_READ_PRIMARY_POOL_MAX_SIZE (USERS_READ_PRIMARY_POOL_MAX_SIZE) + read pool $USERS_READ_POOL_MAX_SIZE (USERS_READ_POOL_MAX_SIZE), on the leader while the replica is down + $budget_own_primary of its own: the chat listener and the replication heartbeat"
+  local pools="write pool $USERS_WRITE_POOL_MAX_SIZE (USERS_WRITE_POOL_MAX_SIZE) + read-primary pool $USERS_READ_PRIMARY_POOL_MAX_SIZE (USERS_READ_PRIMARY_POOL_MAX_SIZE) + read pool $USERS_READ_POOL_MAX_SIZE (USERS_READ_POOL_MAX_SIZE), on the leader while the replica is down + 2 reactive pools $USERS_READ_REACTIVE_POOL_MAX_SIZE (USERS_READ_REACTIVE_POOL_MAX_SIZE), read-primary and read + $budget_own_primary of its own: the chat listener and the replication heartbeat"
   budget_migrating && pools="$pools + migration pool $USERS_MIGRATE_POOL_MAX_SIZE (USERS_MIGRATE_POOL_MAX_SIZE, BALANCE_INSTANCES_MIGRATE=true)"
   local count="$n instances (BALANCE_INSTANCES=$instances)"
   [ "$1" = 0 ] || count="$n instances (BALANCE_INSTANCES=$instances, + $1 beside them: an AOT training or bench instance)"
   each=$(budget_each_primary); worst=$((n * each)); room=$((USERS_BUDGET_PRIMARY_MAX_CONNECTIONS - USERS_BUDGET_PRIMARY_RESERVED))
   [ "$worst" -le "$room" ] || echo "service-db (the primary's leader, and the standby after a failover) would hold up to $worst connections of the instances: $count x $each ($pools); it has room for $room: max_connections $USERS_BUDGET_PRIMARY_MAX_CONNECTIONS (USERS_BUDGET_PRIMARY_MAX_CONNECTIONS) - $USERS_BUDGET_PRIMARY_RESERVED reserved (USERS_BUDGET_PRIMARY_RESERVED)"
   each=$(budget_each_replica); worst=$((n * each)); room=$((USERS_BUDGET_REPLICA_MAX_CONNECTIONS - USERS_BUDGET_REPLICA_RESERVED))
-  pools="read pool $USERS_READ_POOL_MAX_SIZE (USERS_READ_POOL_MAX_SIZE)"
+  pools="read pool $USERS_READ_POOL_MAX_SIZE (USERS_READ_POOL_MAX_SIZE) + reactive read pool $USERS_READ_REACTIVE_POOL_MAX_SIZE (USERS_READ_REACTIVE_POOL_MAX_SIZE)"
   budget_migrating && pools="$pools + migration pool $USERS_MIGRATE_POOL_MAX_SIZE (USERS_MIGRATE_POOL_MAX_SIZE, BALANCE_INSTANCES_MIGRATE=true)"
   [ "$worst" -le "$room" ] || echo "service-db-replica would hold up to $worst connections of the instances: $count x $each ($pools); it has room for $room: max_connections $USERS_BUDGET_REPLICA_MAX_CONNECTIONS (USERS_BUDGET_REPLICA_MAX_CONNECTIONS) - $USERS_BUDGET_REPLICA_RESERVED reserved (USERS_BUDGET_REPLICA_RESERVED)"
   # the nodes that run: their own settings must be what the budget assumes
@@ -116,7 +118,7 @@ budget_report() { # the budget per node, and what each has now
   local node each worst max reserved
   budget_valid
   echo "Connection budget ($instances instances; settings: infra/balance/budget.env or the environment):"
-  echo "  each instance at worst: on the leader write pool $USERS_WRITE_POOL_MAX_SIZE + read-primary pool $USERS_READ_PRIMARY_POOL_MAX_SIZE + read pool $USERS_READ_POOL_MAX_SIZE (while the replica is down) + $budget_own_primary (chat listener, heartbeat)$(budget_migrating && echo " + migration pool $USERS_MIGRATE_POOL_MAX_SIZE") = $(budget_each_primary); on the replica $(budget_each_replica)"
+  echo "  each instance at worst: on the leader write pool $USERS_WRITE_POOL_MAX_SIZE + read-primary pool $USERS_READ_PRIMARY_POOL_MAX_SIZE + read pool $USERS_READ_POOL_MAX_SIZE (while the replica is down) + 2 reactive pools $USERS_READ_REACTIVE_POOL_MAX_SIZE (read-primary, read) + $budget_own_primary (chat listener, heartbeat)$(budget_migrating && echo " + migration pool $USERS_MIGRATE_POOL_MAX_SIZE") = $(budget_each_primary); on the replica $(budget_each_replica)"
   printf '  %-20s %-9s %-8s %-8s %-15s %-9s %s\n' NODE INSTANCES AT_WORST RESERVED MAX_CONNECTIONS ROOM_LEFT NOW
   for node in $(members) service-db-replica; do
     if is_member "$node"; then each=$(budget_each_primary); max=$USERS_BUDGET_PRIMARY_MAX_CONNECTIONS; reserved=$USERS_BUDGET_PRIMARY_RESERVED

@@ -1,11 +1,13 @@
 package org.acme.users;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -206,6 +208,17 @@ class UserResourceTest {
         for (String path : List.of("/q/health/ready", "/q/metrics", "/q/openapi", "/q/swagger-ui/")) {
             TestData.problem(given().get(path).then(), 404);
         }
+    }
+
+    @Test
+    void theHotReadsRunOnTheReactivePoolAsTheReadOnlyReader() throws Exception {
+        given().get("/users?size=1").then().statusCode(200);
+        given().get("/users/1").then().statusCode(anyOf(is(200), is(404)));
+        // the reads' connection stays pooled (for up to 5 idle seconds): on the replica, as the reader, named for the
+        // reactive pool (users.read.driver=reactive is the default)
+        assertEquals("users_reader", PostgresPair.current.query(PostgresPair.REPLICA, "owner",
+                "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity"
+                        + " WHERE application_name = 'test-instance-reactive'"));
     }
 
     @Test

@@ -12,9 +12,10 @@ import java.util.Locale;
  *
  * <p>On the primary's leader (and on the standby, which takes all of it after a failover) one instance holds at worst
  * its write pool, its read-primary pool, its read pool (HAProxy :5001 sends the read path to the leader while the
- * replica is down, and those connections stay in the pool), the {@value #OWN_PRIMARY_CONNECTIONS} connections it opens
- * outside the pools, and its migration pool when it migrates at start. On the replica: its read pool (and the
- * migration pool). Every instance may hold all of it at once: a frozen instance keeps its connections while nginx's
+ * replica is down, and those connections stay in the pool), its two reactive pools (read-primary, and read for the same
+ * reason), the {@value #OWN_PRIMARY_CONNECTIONS} connections it opens
+ * outside the pools, and its migration pool when it migrates at start. On the replica: its read pool, its reactive read
+ * pool (and the migration pool). Every instance may hold all of it at once: a frozen instance keeps its connections while nginx's
  * backup serves in its place, so the worst case is the instance count times the worst of one.
  */
 public record ConnectionBudget(int instances, Pools pools, Node primary, Node replica) {
@@ -30,9 +31,18 @@ public record ConnectionBudget(int instances, Pools pools, Node primary, Node re
     static final String READ_PRIMARY = "USERS_READ_PRIMARY_POOL_MAX_SIZE";
     static final String READ = "USERS_READ_POOL_MAX_SIZE";
     static final String MIGRATE = "USERS_MIGRATE_POOL_MAX_SIZE";
+    static final String REACTIVE = "USERS_READ_REACTIVE_POOL_MAX_SIZE";
 
-    /** The max-size of each pool of one instance; the migration pools count only on an instance that migrates. */
-    public record Pools(int write, int readPrimary, int read, int migratePrimary, int migrateReplica) {
+    /**
+     * The max-size of each pool of one instance; the migration pools count only on an instance that migrates. REACTIVE is
+     * the size of each of the two reactive pools (read and read-primary, org.acme.users.reactive.ReactivePools).
+     */
+    public record Pools(int write, int readPrimary, int read, int migratePrimary, int migrateReplica, int reactive) {
+
+        /** Without reactive pools. */
+        public Pools(int write, int readPrimary, int read, int migratePrimary, int migrateReplica) {
+            this(write, readPrimary, read, migratePrimary, migrateReplica, 0);
+        }
     }
 
     /** A database node: its max_connections and the slots the instances must leave to others. */
@@ -56,12 +66,13 @@ public record ConnectionBudget(int instances, Pools pools, Node primary, Node re
 
     /** One instance on the primary's leader at worst: every pool there, the read pool included (replica down). */
     public int eachOnPrimary() {
-        return pools.write + pools.readPrimary + pools.read + OWN_PRIMARY_CONNECTIONS + pools.migratePrimary;
+        return pools.write + pools.readPrimary + pools.read + 2 * pools.reactive + OWN_PRIMARY_CONNECTIONS
+                + pools.migratePrimary;
     }
 
     /** One instance on the replica at worst. */
     public int eachOnReplica() {
-        return pools.read + pools.migrateReplica;
+        return pools.read + pools.reactive + pools.migrateReplica;
     }
 
     public int worstOnPrimary() {
@@ -77,6 +88,9 @@ public record ConnectionBudget(int instances, Pools pools, Node primary, Node re
         List<String> problems = new ArrayList<>();
         if (instances < 1) {
             problems.add("the instance count " + INSTANCES + " is " + instances + ": at least 1");
+        }
+        if (pools.reactive < 0) {
+            problems.add("the reactive pools' size " + pools.reactive + " (" + REACTIVE + ") cannot be negative");
         }
         if (pools.write < 1 || pools.readPrimary < 1 || pools.read < 1) {
             problems.add("every pool needs at least one connection: write " + pools.write + " (" + WRITE + "), read-primary "
@@ -94,17 +108,21 @@ public record ConnectionBudget(int instances, Pools pools, Node primary, Node re
         if (worstOnPrimary() > primary.room()) {
             problems.add(String.format(Locale.ROOT, "%s (the primary's leader, and the standby after a failover) would hold"
                     + " up to %d connections of the instances: %d instances (%s) x %d (write pool %d (%s) + read-primary"
-                    + " pool %d (%s) + read pool %d (%s), on the leader while the replica is down + %d of its own: the chat"
+                    + " pool %d (%s) + read pool %d (%s), on the leader while the replica is down + 2 reactive pools %d"
+                    + " (%s), read-primary and read + %d of its own: the chat"
                     + " listener and the replication heartbeat%s); it has room for %d: max_connections %d (%s) - %d"
                     + " reserved (%s)", primary.name, worstOnPrimary(), instances, INSTANCES, eachOnPrimary(), pools.write,
-                    WRITE, pools.readPrimary, READ_PRIMARY, pools.read, READ, OWN_PRIMARY_CONNECTIONS,
+                    WRITE, pools.readPrimary, READ_PRIMARY, pools.read, READ, pools.reactive, REACTIVE,
+                    OWN_PRIMARY_CONNECTIONS,
                     pools.migratePrimary > 0 ? " + migration pool " + pools.migratePrimary + " (" + MIGRATE + ")" : "",
                     primary.room(), primary.maxConnections, primary.maxSetting, primary.reserved, primary.reservedSetting));
         }
         if (worstOnReplica() > replica.room()) {
             problems.add(String.format(Locale.ROOT, "%s would hold up to %d connections of the instances: %d instances (%s)"
-                    + " x %d (read pool %d (%s)%s); it has room for %d: max_connections %d (%s) - %d reserved (%s)",
+                    + " x %d (read pool %d (%s) + reactive read pool %d (%s)%s); it has room for %d: max_connections %d"
+                    + " (%s) - %d reserved (%s)",
                     replica.name, worstOnReplica(), instances, INSTANCES, eachOnReplica(), pools.read, READ,
+                    pools.reactive, REACTIVE,
                     pools.migrateReplica > 0 ? " + migration pool " + pools.migrateReplica + " (" + MIGRATE + ")" : "",
                     replica.room(), replica.maxConnections, replica.maxSetting, replica.reserved, replica.reservedSetting));
         }

@@ -66,7 +66,8 @@ public class ConnectionBudgetCheck {
         UsersConfig.Budget settings = config.budget();
         return new ConnectionBudget(settings.instances(),
                 new ConnectionBudget.Pools(maxSize(write), maxSize(readPrimary), maxSize(read),
-                        migrates ? maxSize(migratePrimary.get()) : 0, migrates ? maxSize(migrateReplica.get()) : 0),
+                        migrates ? maxSize(migratePrimary.get()) : 0, migrates ? maxSize(migrateReplica.get()) : 0,
+                        config.read().reactivePoolSize()),
                 ConnectionBudget.Node.primary(settings.primary().maxConnections(), settings.primary().reserved()),
                 ConnectionBudget.Node.replica(settings.replica().maxConnections(), settings.replica().reserved()));
     }

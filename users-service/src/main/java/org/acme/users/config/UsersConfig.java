@@ -64,9 +64,20 @@ public interface UsersConfig {
         @WithDefault("300s")
         Duration tokenMaxAge();
 
-        /** By-id reads in a stateless session (false: in the request's entity session, the benchmark's "before"). */
-        @WithDefault("true")
-        boolean statelessById();
+        /**
+         * The driver of the hot reads (GET /users/{id}, GET /users): the reactive client on the event loop, or JDBC on a
+         * worker thread (kept for the benchmark's comparison). The same routing rules either way (FreshReads).
+         */
+        @WithDefault("reactive")
+        ReadDriver driver();
+
+        /** Connections of each reactive pool (read, read-primary) of one instance; counted in the connection budget. */
+        @WithDefault("3")
+        int reactivePoolSize();
+    }
+
+    enum ReadDriver {
+        REACTIVE, JDBC
     }
 
     interface Chat {

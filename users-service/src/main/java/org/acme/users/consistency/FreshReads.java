@@ -3,15 +3,25 @@ package org.acme.users.consistency;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.arc.ClientProxy;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.acme.users.consistency.ReadRoute.Reason;
 import org.acme.users.problem.DatabaseFailures;
+import org.acme.users.reactive.ReactivePools;
 import org.acme.users.routing.PrimaryReads;
+import org.acme.users.routing.ReadWriteRouting;
 import org.acme.users.service.ReadRetry;
 
 /**
@@ -19,6 +29,11 @@ import org.acme.users.service.ReadRetry;
  * connections), or on the primary as the reader role. A primary that does not answer sends a read back to the
  * replica, unless the read needs the primary (a token the replica has not applied): then the caller gets the
  * failure, a 503, never an answer older than what the client has seen.
+ *
+ * <p>These rules are written once, as a Uni, for two drivers: the reactive client ({@link #onEventLoop}: the query runs
+ * on the request's event loop; only a token the replica has not applied yet waits on a worker thread) and JDBC
+ * ({@link #blocking}: every step runs on the caller's worker thread when subscribed, and the result is awaited in place).
+ * Each attempt names the node it runs on: {@link ReadWriteRouting#READ} or {@link ReadWriteRouting#READ_PRIMARY}.
  */
 @ApplicationScoped
 public class FreshReads {
@@ -34,6 +49,12 @@ public class FreshReads {
 
     @Inject
     PrimaryWal primary;
+
+    @Inject
+    ReactivePools pools;
+
+    @Inject
+    Vertx vertx;
 
     private final Map<Reason, Counter> reads = new EnumMap<>(Reason.class);
 
@@ -52,57 +73,118 @@ public class FreshReads {
                 .description("1 while reads without a token go to the replica").register(registry);
     }
 
+    /** A JDBC read in the thread's own sessions: on the replica as it is, on the primary in a session of its own. */
     public <T> T read(Supplier<T> query) {
-        return read(query, result -> false);
+        return blocking(datasource -> ReadWriteRouting.READ.equals(datasource) ? query.get() : PrimaryReads.call(query),
+                result -> false);
     }
 
     /**
-     * Like {@link #read(Supplier)}; a replica answer that CONFIRM_ON_PRIMARY accepts (e.g. "not found") for a request
-     * with a token is asked again on the primary: the answer to the client's own write comes from a node known to
-     * have it, even if the replica's apply worker had not finished its commit when its position was read.
+     * A JDBC read of the datasource it is given, on this (worker) thread. A replica answer that CONFIRM_ON_PRIMARY
+     * accepts (e.g. "not found") for a request with a token is asked again on the primary: the answer to the client's
+     * own write comes from a node known to have it, even if the replica's apply worker had not finished its commit when
+     * its position was read.
      */
-    public <T> T read(Supplier<T> query, Predicate<T> confirmOnPrimary) {
-        ReadRoute route = router.route(request.token(), request);
-        if (route.replica()) {
-            T result = retry.read(query);
-            if (request.token().isPresent() && confirmOnPrimary.test(result)) {
-                try {
-                    result = PrimaryReads.call(query);
-                } catch (RuntimeException e) {
-                    if (!DatabaseFailures.unavailable(e)) {
-                        throw e;
-                    }
-                    // the replica has applied the token: its answer stands
-                }
+    public <T> T blocking(Function<String, T> query, Predicate<T> confirmOnPrimary) {
+        RequestConsistency consistency = ClientProxy.unwrap(request);
+        Driver<T> driver = new Driver<>() {
+            @Override
+            public Uni<ReadRoute> route() {
+                return Uni.createFrom().item(() -> router.route(consistency.token(), consistency));
             }
-            return served(route, result);
-        }
-        if (route.strict() && primary.knownDown()) {
-            // the heartbeat found the primary gone: do not make the client wait for the pool to find out again
-            request.routed(route);
-            throw new TokenNotReachedException(null);
-        }
-        try {
-            return served(route, PrimaryReads.call(query));
-        } catch (RuntimeException e) {
-            if (!DatabaseFailures.unavailable(e)) {
-                throw e;
+
+            @Override
+            public Uni<T> on(String datasource) {
+                return Uni.createFrom().item(() -> query.apply(datasource));
             }
-            if (route.strict()) {
-                request.routed(route);
-                throw new TokenNotReachedException(e);
+
+            @Override
+            public Uni<Void> pause(long millis) {
+                return retry.blockingPause(millis);
             }
-            if (DatabaseFailures.poolExhausted(e)) {
-                // the primary is busy, not gone: a 503, not the replica's answer past the staleness bound
-                throw e;
-            }
-            // the primary went away since the heartbeat last reached it: the replica keeps reads working
-            return served(ReadRoute.of(Reason.PRIMARY_DOWN), retry.read(query));
-        }
+        };
+        return run(driver, confirmOnPrimary, consistency).await().indefinitely();
     }
 
-    private <T> T served(ReadRoute route, T result) {
-        request.routed(route);
+    /** Like {@link #blocking}, on the reactive pool of the datasource: never blocks the event loop it is called on. */
+    public <T> Uni<T> onEventLoop(Function<Pool, Future<T>> query, Predicate<T> confirmOnPrimary) {
+        RequestConsistency consistency = ClientProxy.unwrap(request);
+        Driver<T> driver = new Driver<>() {
+            @Override
+            public Uni<ReadRoute> route() {
+                Optional<ConsistencyToken> token = consistency.token();
+                if (router.decidesAtOnce(token)) {
+                    return Uni.createFrom().item(router.route(token, consistency));
+                }
+                // the token wait (and the primary's position, when the token is beyond what this instance has seen)
+                return Uni.createFrom().item(() -> router.route(token, consistency))
+                        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            }
+
+            @Override
+            public Uni<T> on(String datasource) {
+                return (ReadWriteRouting.READ.equals(datasource) ? pools.read() : pools.readPrimary()).run(query);
+            }
+
+            @Override
+            public Uni<Void> pause(long millis) {
+                return Uni.createFrom().emitter(done -> vertx.setTimer(millis, timer -> done.complete(null)));
+            }
+        };
+        return run(driver, confirmOnPrimary, consistency);
+    }
+
+    /** What the rules need of a driver. */
+    private interface Driver<T> {
+        /** The route of this read, as {@link ReadRouter#route} decides it. */
+        Uni<ReadRoute> route();
+
+        /** One attempt on DATASOURCE. */
+        Uni<T> on(String datasource);
+
+        /** Before a retry on the replica. */
+        Uni<Void> pause(long millis);
+    }
+
+    private <T> Uni<T> run(Driver<T> driver, Predicate<T> confirmOnPrimary, RequestConsistency consistency) {
+        return driver.route().chain(route -> {
+            if (route.replica()) {
+                return onReplica(driver).chain(result -> {
+                    if (consistency.token().isPresent() && confirmOnPrimary.test(result)) {
+                        // the replica has applied the token: if the primary does not answer, its answer stands
+                        return driver.on(ReadWriteRouting.READ_PRIMARY).onFailure(DatabaseFailures::unavailable)
+                                .recoverWithItem(result);
+                    }
+                    return Uni.createFrom().item(result);
+                }).map(result -> served(consistency, route, result));
+            }
+            if (route.strict() && primary.knownDown()) {
+                // the heartbeat found the primary gone: do not make the client wait for the pool to find out again
+                consistency.routed(route);
+                return Uni.createFrom().failure(new TokenNotReachedException(null));
+            }
+            return driver.on(ReadWriteRouting.READ_PRIMARY).map(result -> served(consistency, route, result))
+                    .onFailure(DatabaseFailures::unavailable).recoverWithUni(e -> {
+                        if (route.strict()) {
+                            consistency.routed(route);
+                            return Uni.createFrom().failure(new TokenNotReachedException(e));
+                        }
+                        if (DatabaseFailures.poolExhausted(e)) {
+                            // the primary is busy, not gone: a 503, not the replica's answer past the staleness bound
+                            return Uni.createFrom().failure(e);
+                        }
+                        // the primary went away since the heartbeat last reached it: the replica keeps reads working
+                        return onReplica(driver).map(result -> served(consistency, ReadRoute.of(Reason.PRIMARY_DOWN), result));
+                    });
+        });
+    }
+
+    private <T> Uni<T> onReplica(Driver<T> driver) {
+        return retry.read(() -> driver.on(ReadWriteRouting.READ), driver::pause);
+    }
+
+    private <T> T served(RequestConsistency consistency, ReadRoute route, T result) {
+        consistency.routed(route);
         reads.get(route.reason()).increment();
         return result;
     }

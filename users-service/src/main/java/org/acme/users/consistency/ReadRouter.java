@@ -34,6 +34,14 @@ public class ReadRouter {
 
     private Reason logged; // prober thread only
 
+    /**
+     * Whether {@link #route} decides TOKEN's route without waiting or asking the primary: no token, or one the replica
+     * has applied. Otherwise it may block up to the token wait (and ask the primary for its position).
+     */
+    public boolean decidesAtOnce(Optional<ConsistencyToken> token) {
+        return token.isEmpty() || replica.latest().covers(token.get());
+    }
+
     /** The route of a read with TOKEN (may wait up to the token wait); marks an ignored token on REQUEST. */
     public ReadRoute route(Optional<ConsistencyToken> token, RequestConsistency request) {
         if (token.isEmpty()) {

@@ -3,6 +3,9 @@ package org.acme.users.problem;
 import jakarta.persistence.LockTimeoutException;
 import jakarta.persistence.OptimisticLockException;
 import jakarta.persistence.PessimisticLockException;
+import io.vertx.core.VertxException;
+import io.vertx.sqlclient.ClosedConnectionException;
+import io.vertx.sqlclient.DatabaseException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.sql.SQLException;
@@ -13,7 +16,7 @@ import org.hibernate.StaleStateException;
 import org.hibernate.dialect.lock.OptimisticEntityLockException;
 
 /**
- * What a failure from the database layer means for the client: a node that cannot be reached (503, retry), a value the
+ * What a failure from the database layer (JDBC, or the reactive client of the hot reads) means for the client: a node that cannot be reached (503, retry), a value the
  * database refused (400), a duplicate (409), a transaction that lost a race with another one on the same rows (run it
  * again; 409 when that lost too). The exceptions arrive wrapped (Hibernate, JTA, Agroal), so each question
  * walks the causes, and the suppressed ones: a commit that fails on a dead connection is a RollbackException with the
@@ -33,6 +36,8 @@ public final class DatabaseFailures {
      * as in a read-only transaction. The leader is being replaced: a 503 to retry, not a fault of the request.
      */
     static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "25006");
+    /** The reactive pool's failure when every connection stayed busy for its connection timeout. */
+    static final String REACTIVE_POOL_TIMEOUT = "timeout waiting for connection";
     /** 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available: PostgreSQL rolled it back */
     static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03");
 
@@ -45,15 +50,21 @@ public final class DatabaseFailures {
             if (t instanceof ConnectException || t instanceof SocketTimeoutException) {
                 return true;
             }
-            if (t instanceof SQLException sql) {
-                String state = sql.getSQLState();
-                if ((state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state)))
-                        // Agroal's pool gives up on acquisition with no SQLState: "Acquisition timeout while waiting
-                        // for new connection" (a connection that does not open in time), "Sorry, acquisition timeout!"
-                        // (every connection of the pool busy for the whole acquisition timeout)
-                        || String.valueOf(sql.getMessage()).toLowerCase(Locale.ROOT).contains("acquisition timeout")) {
-                    return true;
-                }
+            String state = stateOf(t);
+            if (state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state))) {
+                return true;
+            }
+            // Agroal's pool gives up on acquisition with no SQLState: "Acquisition timeout while waiting for new
+            // connection" (a connection that does not open in time), "Sorry, acquisition timeout!" (every connection of
+            // the pool busy for the whole acquisition timeout)
+            if (t instanceof SQLException && message(t).contains("acquisition timeout")) {
+                return true;
+            }
+            // the reactive client: a connection lost with a query on it, queries it had not sent yet, a pool whose
+            // connections all stayed busy for its connection timeout
+            if (t instanceof ClosedConnectionException || t instanceof VertxException
+                    && (message(t).contains("connection has been closed") || message(t).contains(REACTIVE_POOL_TIMEOUT))) {
+                return true;
             }
             if (t.getClass().getName().equals("org.hibernate.exception.JDBCConnectionException")) {
                 return true;
@@ -75,8 +86,8 @@ public final class DatabaseFailures {
      */
     public static boolean poolExhausted(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql
-                    && String.valueOf(sql.getMessage()).toLowerCase(Locale.ROOT).contains("sorry, acquisition timeout")) {
+            if (t instanceof SQLException && message(t).contains("sorry, acquisition timeout")
+                    || t instanceof VertxException && message(t).contains(REACTIVE_POOL_TIMEOUT)) {
                 return true;
             }
         }
@@ -117,7 +128,7 @@ public final class DatabaseFailures {
         return anywhere(e, t -> t instanceof OptimisticLockException || t instanceof PessimisticLockException
                 || t instanceof LockTimeoutException || t instanceof StaleStateException
                 || t instanceof OptimisticEntityLockException
-                || t instanceof SQLException sql && sql.getSQLState() != null && CONCURRENCY_STATES.contains(sql.getSQLState()));
+                || stateOf(t) != null && CONCURRENCY_STATES.contains(stateOf(t)));
     }
 
     /** For the log: the SQLState, or else the innermost exception's kind (never a value from the request). */
@@ -151,10 +162,22 @@ public final class DatabaseFailures {
     /** The first SQLState among the causes, null for none. */
     public static String sqlState(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && sql.getSQLState() != null) {
-                return sql.getSQLState();
+            if (stateOf(t) != null) {
+                return stateOf(t);
             }
         }
         return null;
+    }
+
+    /** T's own SQLState: JDBC's, or the reactive client's (PgException). */
+    private static String stateOf(Throwable t) {
+        if (t instanceof SQLException sql) {
+            return sql.getSQLState();
+        }
+        return t instanceof DatabaseException db ? db.getSqlState() : null;
+    }
+
+    private static String message(Throwable t) {
+        return String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
     }
 }

@@ -128,7 +128,7 @@ public class ProblemMappers {
     public Response failure(Exception e, UriInfo uri) {
         SQLException sql = cause(e, SQLException.class);
         if (DatabaseFailures.duplicate(e)) {
-            String detail = String.valueOf(sql.getMessage()).contains("email")
+            String detail = String.valueOf(sql != null ? sql.getMessage() : e.getMessage()).contains("email")
                     ? "a user with this email already exists" : "the resource already exists";
             return problem(409, "conflict", "Conflict", detail, uri, List.of(new Problem.FieldError("email", detail)));
         }

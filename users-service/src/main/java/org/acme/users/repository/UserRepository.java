@@ -1,7 +1,6 @@
 package org.acme.users.repository;
 
 import io.quarkus.hibernate.orm.panache.PanacheRepository;
-import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.List;
@@ -35,10 +34,5 @@ public class UserRepository implements PanacheRepository<User> {
     /** Deletes the user in one statement (a bulk DELETE ... WHERE id): false when no row had the id. */
     public boolean remove(long id) {
         return delete("id", id) == 1;
-    }
-
-    /** A stable page: ordered by id, so pages neither overlap nor skip while rows are added. */
-    public List<User> page(int page, int size) {
-        return findAll(Sort.by("id")).page(page, size).list();
     }
 }

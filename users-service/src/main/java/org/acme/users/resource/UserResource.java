@@ -1,5 +1,6 @@
 package org.acme.users.resource;
 
+import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
@@ -42,19 +43,20 @@ public class UserResource {
 
     @GET
     @ReadYourWrites
-    public UserPage list(@QueryParam("page") @DefaultValue("0") String page,
+    public Uni<UserPage> list(@QueryParam("page") @DefaultValue("0") String page,
             @QueryParam("size") @DefaultValue("20") String size) {
         int pageNumber = QueryParams.intParam("page", page, 0, 1_000_000);
         int pageSize = QueryParams.intParam("size", size, 1, MAX_PAGE_SIZE);
-        UserService.Page found = service.page(pageNumber, pageSize);
-        return new UserPage(found.items().stream().map(UserResponse::of).toList(), pageNumber, pageSize, found.total());
+        return service.page(pageNumber, pageSize).map(found -> new UserPage(
+                found.items().stream().map(UserResponse::of).toList(), pageNumber, pageSize, found.total()));
     }
 
+    /** The hot read: answered on the event loop that took the request (users.read.driver=reactive, the default). */
     @GET
     @Path(ID)
     @ReadYourWrites
-    public UserResponse get(@PathParam("id") long id) {
-        return UserResponse.of(service.find(id).orElseThrow(() -> new UserNotFoundException(id)));
+    public Uni<UserResponse> get(@PathParam("id") long id) {
+        return service.find(id).map(found -> UserResponse.of(found.orElseThrow(() -> new UserNotFoundException(id))));
     }
 
     /**

@@ -1,7 +1,9 @@
 package org.acme.users.service;
 
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import org.acme.users.problem.DatabaseFailures;
 
@@ -12,6 +14,9 @@ import org.acme.users.problem.DatabaseFailures;
  * the read path leads (HAProxy already tried the backup), and each try costs the pool's acquisition wait. Nor is a pool
  * whose connections all stayed busy (its acquisition timeout): another try would wait as long again, past nginx's read
  * timeout; the client gets the 503 and retries later.
+ *
+ * <p>One rule for both drivers: a JDBC read is a Uni that runs on the caller's thread when subscribed (and its pause is
+ * a sleep), so {@link #read(Supplier)} is the same loop awaited in place.
  */
 @ApplicationScoped
 public class ReadRetry {
@@ -24,26 +29,39 @@ public class ReadRetry {
     @Inject
     DatabaseNodes nodes;
 
+    /** A blocking read, retried on this thread. */
     public <T> T read(Supplier<T> query) {
-        for (int attempt = 1;; attempt++) {
-            try {
-                return query.get();
-            } catch (RuntimeException e) {
-                if (attempt == READ_ATTEMPTS || !DatabaseFailures.unavailable(e) || DatabaseFailures.refused(e)
-                        || DatabaseFailures.poolExhausted(e)) {
-                    throw e;
-                }
-                nodes.dropIdleConnections();
-                pause(RETRY_PAUSE_MILLIS * attempt);
-            }
-        }
+        return read(() -> Uni.createFrom().item(query), this::blockingPause).await().indefinitely();
     }
 
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** ATTEMPT, subscribed again after PAUSE (milliseconds) while it fails on a broken connection. */
+    public <T> Uni<T> read(Supplier<Uni<T>> attempt, LongFunction<Uni<Void>> pause) {
+        return attempt(1, attempt, pause);
+    }
+
+    private <T> Uni<T> attempt(int number, Supplier<Uni<T>> attempt, LongFunction<Uni<Void>> pause) {
+        return Uni.createFrom().deferred(attempt::get).onFailure(e -> number < READ_ATTEMPTS && retriable(e))
+                .recoverWithUni(e -> pause.apply(RETRY_PAUSE_MILLIS * number)
+                        .chain(() -> attempt(number + 1, attempt, pause)));
+    }
+
+    private static boolean retriable(Throwable e) {
+        return DatabaseFailures.unavailable(e) && !DatabaseFailures.refused(e) && !DatabaseFailures.poolExhausted(e);
+    }
+
+    /**
+     * The JDBC driver's pause, on the caller's thread: the pools' other idle connections most likely lead to the same dead
+     * node; they are closed, and the thread sleeps.
+     */
+    public Uni<Void> blockingPause(long millis) {
+        return Uni.createFrom().item(() -> {
+            nodes.dropIdleConnections();
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }).replaceWithVoid();
     }
 }

@@ -1,5 +1,7 @@
 package org.acme.users.service;
 
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -9,19 +11,22 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
+import org.acme.users.config.UsersConfig;
 import org.acme.users.consistency.FreshReads;
 import org.acme.users.entity.User;
 import org.acme.users.problem.UserNotFoundException;
 import org.acme.users.repository.IdempotencyKeyRepository;
 import org.acme.users.repository.UserLookup;
 import org.acme.users.repository.UserRepository;
+import org.acme.users.repository.UserRows;
 
 /**
- * Reads run without a transaction (replica); writes run in one (primary). See ReadWriteRouting. Reads go through
- * FreshReads: the primary serves them when the replica is too stale or has not applied the client's token.
+ * Reads go through FreshReads, which names the datasource of each attempt: the replica, or the primary (as the read-only
+ * reader role) when the replica is too stale or has not applied the client's token. Writes run in a transaction on the
+ * write datasource (the primary; see ReadWriteRouting).
  * <p>
  * Every write is safe against a request that changes the same row at the same moment (docs/architecture.md, "Writes
  * under races"): nothing is loaded and then flushed. A change is one conditional statement whose row count is the
@@ -44,20 +49,34 @@ public class UserService {
     @Inject
     UserLookup lookup;
 
+    @Inject
+    UsersConfig config;
+
     /** A create that carried an Idempotency-Key: the user, and whether an earlier request with the key made it. */
     public record Created(User user, boolean replayed) {
     }
 
-    public Optional<User> find(long id) {
-        return reads.read(() -> lookup.byId(id), Optional::isEmpty);
+    /**
+     * The user, on the event loop with the reactive client, or on a worker thread with JDBC ({@code users.read.driver}).
+     * A "not found" for a request with a token is confirmed on the primary.
+     */
+    public Uni<Optional<User>> find(long id) {
+        if (config.read().driver() == UsersConfig.ReadDriver.REACTIVE) {
+            return reads.onEventLoop(pool -> UserRows.byId(pool, id), Optional::isEmpty);
+        }
+        return onWorker(() -> reads.blocking(datasource -> lookup.byId(datasource, id), Optional::isEmpty));
     }
 
     /** One page and the total, from one node. */
-    public Page page(int page, int size) {
-        return reads.read(() -> new Page(users.page(page, size), users.count()));
+    public Uni<UserLookup.Page> page(int page, int size) {
+        if (config.read().driver() == UsersConfig.ReadDriver.REACTIVE) {
+            return reads.onEventLoop(pool -> UserRows.page(pool, page, size), found -> false);
+        }
+        return onWorker(() -> reads.blocking(datasource -> lookup.page(datasource, page, size), found -> false));
     }
 
-    public record Page(List<User> items, long total) {
+    private static <T> Uni<T> onWorker(Supplier<T> read) {
+        return Uni.createFrom().item(read).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     @Transactional

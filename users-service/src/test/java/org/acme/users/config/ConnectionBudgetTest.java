@@ -28,6 +28,22 @@ class ConnectionBudgetTest {
     }
 
     @Test
+    void theReactivePoolsCountTwiceOnTheLeaderAndOnceOnTheReplica() {
+        // the defaults (infra/balance/budget.env): 3 x (5 + 4 + 4 + 2 x 3 + 2) = 63 of 85; 3 x (4 + 3) = 21 of 86
+        ConnectionBudget budget = new ConnectionBudget(3, new Pools(5, 4, 4, 0, 0, 3), PRIMARY, REPLICA);
+        assertEquals(21, budget.eachOnPrimary());
+        assertEquals(63, budget.worstOnPrimary());
+        assertEquals(7, budget.eachOnReplica());
+        assertEquals(List.of(), budget.problems());
+        // four instances still fit the leader (84), as before the reactive pools
+        assertEquals(List.of(), new ConnectionBudget(4, new Pools(5, 4, 4, 0, 0, 3), PRIMARY, REPLICA).problems());
+        ConnectionBudget over = new ConnectionBudget(3, new Pools(5, 4, 4, 0, 0, 8), PRIMARY, REPLICA);
+        assertEquals(93, over.worstOnPrimary());
+        assertEquals(1, over.problems().size(), over.problems().toString());
+        assertTrue(over.refusal().contains("2 reactive pools 8 (USERS_READ_REACTIVE_POOL_MAX_SIZE)"), over.refusal());
+    }
+
+    @Test
     void theOldSixteensOverflowTheLeaderWithThreeInstances() {
         ConnectionBudget budget = new ConnectionBudget(3, new Pools(16, 16, 16, 0, 0), PRIMARY, REPLICA);
         List<String> problems = budget.problems();

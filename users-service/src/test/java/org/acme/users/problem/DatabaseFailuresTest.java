@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.arc.ArcUndeclaredThrowableException;
+import io.vertx.core.VertxException;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.persistence.OptimisticLockException;
 import jakarta.persistence.PessimisticLockException;
 import jakarta.transaction.RollbackException;
@@ -29,6 +32,26 @@ import org.junit.jupiter.api.Test;
 class DatabaseFailuresTest {
 
     /** 25006 too: a write that reached a member Patroni already reports as leader while PostgreSQL still promotes it. */
+    @Test
+    void theReactiveClientsFailuresAreClassifiedAsJdbcsAre() {
+        // a connection lost with a query on it, queries not yet sent on it: the node is unavailable, retried
+        assertTrue(DatabaseFailures.unavailable(ClosedConnectionException.INSTANCE));
+        VertxException unsent = new VertxException("Pending requests failed to be sent due to connection has been closed.", true);
+        assertTrue(DatabaseFailures.unavailable(new java.util.concurrent.CompletionException(unsent)));
+        // every connection of the reactive pool busy for its connection timeout: a 503, not retried at once
+        VertxException busy = new VertxException("Timeout waiting for connection", true);
+        assertTrue(DatabaseFailures.unavailable(busy));
+        assertTrue(DatabaseFailures.poolExhausted(busy));
+        assertFalse(DatabaseFailures.poolExhausted(ClosedConnectionException.INSTANCE));
+        // PostgreSQL's own errors, by SQLState: shutting down (unavailable), a duplicate, a deadlock, bad data
+        assertTrue(DatabaseFailures.unavailable(new PgException("terminating connection", "FATAL", "57P01", null)));
+        assertEquals("23505", DatabaseFailures.sqlState(new PgException("duplicate", "ERROR", "23505", null)));
+        assertTrue(DatabaseFailures.concurrent(new PgException("deadlock", "ERROR", "40P01", null)));
+        assertTrue(DatabaseFailures.invalidData(new PgException("bad", "ERROR", "22021", null)));
+        assertFalse(DatabaseFailures.unavailable(new PgException("syntax", "ERROR", "42601", null)));
+        assertFalse(DatabaseFailures.unavailable(new VertxException("something else", true)));
+    }
+
     @Test
     void connectionStatesAreUnavailable() {
         for (String state : new String[] {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03", "53300", "25006"}) {

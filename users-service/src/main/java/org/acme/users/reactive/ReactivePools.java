@@ -1,0 +1,178 @@
+package org.acme.users.reactive;
+
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.AgroalConnectionFactoryConfiguration;
+import io.agroal.api.security.SimplePassword;
+import io.quarkus.agroal.DataSource;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.acme.users.config.UsersConfig;
+import org.acme.users.problem.DatabaseFailures;
+import org.acme.users.routing.ReadWriteRouting;
+
+/**
+ * The read path's reactive pools (the Vert.x PostgreSQL client): the hot reads run on the event loop that took the
+ * request, no worker thread, no blocking socket. They reach the same places as the JDBC datasources {@code read} and
+ * {@code read-primary}: URL, role, password and the connect and socket timeouts are taken from those datasources'
+ * settings, one place for them (HAProxy :5001 and :5000 in the runner and in compose).
+ *
+ * <p>A JDBC URL may list several hosts (without HAProxy: {@code jdbc:postgresql://replica:5432,primary:5432/users}),
+ * which the JDBC driver tries in order for each new connection. The Vert.x client has no such failover (a list of hosts
+ * is round robin), so there is one pool per host, and a query that cannot connect to one host goes to the next.
+ */
+@ApplicationScoped
+public class ReactivePools {
+
+    private static final Pattern JDBC_URL = Pattern.compile("jdbc:postgresql://([^/?]+)/([^?]+)(\\?.*)?");
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    UsersConfig config;
+
+    @Inject
+    @DataSource(ReadWriteRouting.READ)
+    AgroalDataSource read;
+
+    @Inject
+    @DataSource(ReadWriteRouting.READ_PRIMARY)
+    AgroalDataSource readPrimary;
+
+    // opened on first use, like the JDBC pools (min-size 0): an instance starts without a database connection
+    private volatile Hosts readHosts;
+    private volatile Hosts readPrimaryHosts;
+
+    /** The replica (with the primary as HAProxy's backup), as the reader role. */
+    public Hosts read() {
+        Hosts hosts = readHosts;
+        if (hosts == null) {
+            synchronized (this) {
+                if (readHosts == null) {
+                    readHosts = open(ReadWriteRouting.READ, read);
+                }
+                hosts = readHosts;
+            }
+        }
+        return hosts;
+    }
+
+    /** The primary, as the read-only reader role. */
+    public Hosts readPrimary() {
+        Hosts hosts = readPrimaryHosts;
+        if (hosts == null) {
+            synchronized (this) {
+                if (readPrimaryHosts == null) {
+                    readPrimaryHosts = open(ReadWriteRouting.READ_PRIMARY, readPrimary);
+                }
+                hosts = readPrimaryHosts;
+            }
+        }
+        return hosts;
+    }
+
+    /** The pools of one datasource, one per host of its URL, in the URL's order. */
+    public static final class Hosts {
+
+        private final List<Pool> pools;
+
+        Hosts(List<Pool> pools) {
+            this.pools = List.copyOf(pools);
+        }
+
+        /** QUERY on the first host that takes a connection (a refused or timed-out connect moves to the next). */
+        public <T> Uni<T> run(Function<Pool, Future<T>> query) {
+            return on(0, query);
+        }
+
+        private <T> Uni<T> on(int host, Function<Pool, Future<T>> query) {
+            Uni<T> attempt = Uni.createFrom().completionStage(() -> query.apply(pools.get(host)).toCompletionStage());
+            if (host == pools.size() - 1) {
+                return attempt;
+            }
+            return attempt.onFailure(DatabaseFailures::refused).recoverWithUni(e -> on(host + 1, query));
+        }
+
+        void close() {
+            pools.forEach(Pool::close);
+        }
+    }
+
+    private Hosts open(String name, AgroalDataSource dataSource) {
+        AgroalConnectionFactoryConfiguration factory = dataSource.getConfiguration().connectionPoolConfiguration()
+                .connectionFactoryConfiguration();
+        Matcher url = JDBC_URL.matcher(factory.jdbcUrl());
+        if (!url.matches()) {
+            throw new IllegalStateException("datasource " + name + ": not a PostgreSQL JDBC URL: " + factory.jdbcUrl());
+        }
+        Properties jdbc = new Properties();
+        jdbc.putAll(factory.jdbcProperties());
+        String password = null;
+        for (Object credential : factory.credentials()) {
+            if (credential instanceof SimplePassword simple) {
+                password = simple.getWord();
+            }
+        }
+        // a pool waits for a free connection as long as Agroal's acquisition timeout (2 s), then fails the query
+        PoolOptions poolOptions = new PoolOptions().setName("reactive-" + name)
+                .setMaxSize(config.read().reactivePoolSize())
+                .setConnectionTimeout(2).setConnectionTimeoutUnit(TimeUnit.SECONDS)
+                .setIdleTimeout(2).setIdleTimeoutUnit(TimeUnit.MINUTES)
+                .setMaxLifetime(5).setMaxLifetimeUnit(TimeUnit.MINUTES);
+        List<Pool> pools = new ArrayList<>();
+        for (String hostPort : url.group(1).split(",")) {
+            int colon = hostPort.lastIndexOf(':');
+            PgConnectOptions connect = new PgConnectOptions()
+                    .setHost(colon < 0 ? hostPort : hostPort.substring(0, colon))
+                    .setPort(colon < 0 ? 5432 : Integer.parseInt(hostPort.substring(colon + 1)))
+                    .setDatabase(url.group(2))
+                    .setUser(factory.principal() == null ? null : factory.principal().getName())
+                    .setPassword(password)
+                    .setCachePreparedStatements(true)
+                    // pg_stat_activity tells them from the JDBC pools' connections
+                    .setProperties(Map.of("application_name",
+                            jdbc.getProperty("ApplicationName", config.instanceName()) + "-reactive"));
+            connect.setTcpKeepAlive(Boolean.parseBoolean(jdbc.getProperty("tcpKeepAlive", "true")));
+            connect.setConnectTimeout((int) TimeUnit.SECONDS.toMillis(seconds(jdbc, "connectTimeout", 2)));
+            // the JDBC socketTimeout: a node that stops answering fails the query instead of holding it (and its
+            // connection) until HAProxy cuts the session; an idle pooled connection is closed as well, and reopened
+            int socketTimeout = seconds(jdbc, "socketTimeout", 5);
+            if (socketTimeout > 0) {
+                connect.setReadIdleTimeout(socketTimeout);
+                connect.setIdleTimeoutUnit(TimeUnit.SECONDS);
+            }
+            pools.add(PgBuilder.pool().with(poolOptions).connectingTo(connect).using(vertx).build());
+        }
+        return new Hosts(pools);
+    }
+
+    private static int seconds(Properties jdbc, String name, int otherwise) {
+        String value = jdbc.getProperty(name);
+        return value == null || value.isBlank() ? otherwise : Integer.parseInt(value.strip());
+    }
+
+    @PreDestroy
+    void close() {
+        for (Hosts hosts : new Hosts[] {readHosts, readPrimaryHosts}) {
+            if (hosts != null) {
+                hosts.close();
+            }
+        }
+    }
+}
