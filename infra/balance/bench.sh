@@ -26,7 +26,8 @@
 #           BENCH_COLD_SECONDS [15]  BENCH_USERS [10000]  BENCH_JDKS ["17 25"]  BENCH_PAIR_WARMUP_RUNS [4]
 #           BENCH_NGINX_RATE_LIMIT [1000000r/s] (nginx's limit per client address while the bench runs: all the load
 #           comes from one address)  BENCH_FAILOVER_RUNS [3] (runs of each failover scenario, and of each
-#           replication mode)  BENCH_OUT [docs]
+#           replication mode)  BENCH_OUT [docs]  BENCH_CHAT_SOCKETS [200]  BENCH_CHAT_RATE [50] (messages/s)
+#           BENCH_CHAT_SECONDS [20] (the chat latency step: issue #21's target 7)
 #
 # ./balance bench pairs: only the tuning pairs below (those whose label matches the extended regular expression
 # BENCH_PAIRS, every one when unset) on the running topology, into $BALANCE_HOME/bench-pairs, each side's figures printed
@@ -73,6 +74,9 @@ bench_jdks=${BENCH_JDKS:-17 25}
 bench_pair_warmup_runs=${BENCH_PAIR_WARMUP_RUNS:-4}
 bench_nginx_rate_limit=${BENCH_NGINX_RATE_LIMIT:-1000000r/s}
 bench_failover_runs=${BENCH_FAILOVER_RUNS:-3}
+bench_chat_sockets=${BENCH_CHAT_SOCKETS:-200}
+bench_chat_rate=${BENCH_CHAT_RATE:-50}
+bench_chat_seconds=${BENCH_CHAT_SECONDS:-20}
 bench_out=${BENCH_OUT:-$root/docs}
 bench_work=$BALANCE_HOME/bench
 bench_failover_work=$BALANCE_HOME/bench-failover   # ./balance bench failover: that step alone
@@ -162,6 +166,26 @@ wrk_run() {
   { time env BENCH_CONNECTIONS="$bench_connections" "$@" wrk -t2 -c"$bench_connections" -d"${seconds}s" \
       --timeout 5s -s "$bench_lua" "$url" >"$out/wrk" 2>&1; } 2>"$out/time" || { cat "$out/wrk" >&2; rm -rf "$out"; return 1; }
   line=$(grep $'^BENCH\t' "$out/wrk") || { cat "$out/wrk" >&2; rm -rf "$out"; return 1; }
+  printf '%s\t%s\t%s\t%s\n' "${line#BENCH$'\t'}" "$(( $(busy_ticks) - before ))" "$(ms_of_times "$(cat "$out/time")")" \
+    "$(hop_diff "$hops" "$(hop_ticks)")"
+  rm -rf "$out"
+}
+
+# openloop_run SECONDS URL RATE IDS: one run of the open-loop generator (org.acme.balance.bench.OpenLoop: every request
+# due at a fixed time, its latency counted from then) at RATE requests/s, GET /users/{random id in IDS}. Prints the same
+# row as wrk_run (its CPU figures include the generator's 2 s of uncounted warm-up: the report reads only its latency),
+# and records how late the generator itself sent requests (openloop.sendlag RATE p99_ms max_ms)
+openloop_run() {
+  local seconds=$1 url=$2 rate=$3 ids=$4
+  local out before hops line lag TIMEFORMAT='%3U %3S'
+  out=$(mktemp -d)
+  hops=$(hop_ticks)
+  before=$(busy_ticks)
+  { time java -XX:+UseSerialGC -cp "${classes:-$(load_classes)}" org.acme.balance.bench.OpenLoop "$url" "$rate" \
+      "$seconds" "$ids" >"$out/run" 2>&1; } 2>"$out/time" || { cat "$out/run" >&2; rm -rf "$out"; return 1; }
+  line=$(grep $'^BENCH\t' "$out/run") || { cat "$out/run" >&2; rm -rf "$out"; return 1; }
+  lag=$(grep $'^SENDLAG\t' "$out/run") || true
+  record openloop.sendlag "$rate" ${lag#SENDLAG$'\t'}
   printf '%s\t%s\t%s\t%s\n' "${line#BENCH$'\t'}" "$(( $(busy_ticks) - before ))" "$(ms_of_times "$(cat "$out/time")")" \
     "$(hop_diff "$hops" "$(hop_ticks)")"
   rm -rf "$out"
@@ -458,6 +482,14 @@ paths() {
   instance=http://127.0.0.1:$(instance_port users-backend-1)
   record half.rate $((peak / 2))
   measure half "$jdk" 3 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" BENCH_RATE=$((peak / 2))
+  # the same at a constant rate (open loop), then rising from 60 % of the peak until p99 passes 50 ms
+  measure open-half "$jdk" 3 openloop_run "$bench_seconds" "$nginx" $((peak / 2)) "$ids"
+  local percent row
+  for percent in 60 70 80 90 100 110 120; do
+    row=$(openloop_run "$bench_seconds" "$nginx" $((peak * percent / 100)) "$ids") || die "bench: open-ramp $percent% failed"
+    record_run open-ramp "$jdk" "$percent" "$row"
+    awk -v p99="$(cut -f6 <<<"$row")" 'BEGIN { exit !(p99 > 50) }' && break
+  done
   steady instance "$jdk" wrk_run "$bench_seconds" "$instance" BENCH_IDS="$ids" >/dev/null
   # the same instance answering without the database: what the framework alone costs
   steady host "$jdk" wrk_run "$bench_seconds" "$instance/host" >/dev/null
@@ -542,6 +574,20 @@ pair_side() {
   done
 }
 
+# chat_latency: org.acme.balance.bench.ChatLatency through nginx (BENCH_CHAT_SOCKETS members of one room, BENCH_CHAT_RATE
+# messages a second for BENCH_CHAT_SECONDS, each timed from its send to its delivery on every member), recorded as
+# chat.latency sockets messages deliveries missing p50_ms p99_ms p99.9_ms max_ms instances
+chat_latency() {
+  local out line
+  out=$(java -XX:+UseSerialGC -cp "${classes:-$(load_classes)}" org.acme.balance.bench.ChatLatency \
+    "http://127.0.0.1:$nginx_port" "$bench_chat_sockets" "$bench_chat_rate" "$bench_chat_seconds") \
+    || die "bench: the chat latency run failed: $out"
+  line=$(grep $'^CHAT\t' <<<"$out") || die "bench: the chat latency run printed no result: $out"
+  # shellcheck disable=SC2086 # the fields, one argument each
+  record chat.latency ${line#CHAT$'\t'}
+  log "chat: ${line#CHAT$'\t'}"
+}
+
 # failovers: the demos failover-replica and leader-killed under their load; their output and exit status
 failovers() {
   local scenario status
@@ -622,6 +668,7 @@ bench() {
   record main_jdk "$main_jdk"
 
   paths "$main_jdk" "$main_java" "$ids" "$peak"
+  chat_latency
   pairs "$main_java" "$ids" $((peak / 2)) "${bench_pairs[@]}"
 
   # the topology as the runner runs it, for the demos and after the bench

@@ -32,7 +32,7 @@ import org.acme.users.service.ReadRetry;
  *
  * <p>These rules are written once, as a Uni, for two drivers: the reactive client ({@link #onEventLoop}: the query runs
  * on the request's event loop; only a token the replica has not applied yet waits on a worker thread) and JDBC
- * ({@link #blocking}: every step runs on the caller's worker thread when subscribed, and the result is awaited in place).
+ * ({@link #onWorker}: every step runs on one worker thread when subscribed, and the result is awaited in place).
  * Each attempt names the node it runs on: {@link ReadWriteRouting#READ} or {@link ReadWriteRouting#READ_PRIMARY}.
  */
 @ApplicationScoped
@@ -76,17 +76,22 @@ public class FreshReads {
     /** A JDBC read in the thread's own sessions: on the replica as it is, on the primary in a session of its own. */
     public <T> T read(Supplier<T> query) {
         return blocking(datasource -> ReadWriteRouting.READ.equals(datasource) ? query.get() : PrimaryReads.call(query),
-                result -> false);
+                result -> false, ClientProxy.unwrap(request));
     }
 
     /**
-     * A JDBC read of the datasource it is given, on this (worker) thread. A replica answer that CONFIRM_ON_PRIMARY
-     * accepts (e.g. "not found") for a request with a token is asked again on the primary: the answer to the client's
-     * own write comes from a node known to have it, even if the replica's apply worker had not finished its commit when
-     * its position was read.
+     * A JDBC read of the datasource it is given, on a worker thread (the caller's, an event loop, is left at once). A
+     * replica answer that CONFIRM_ON_PRIMARY accepts (e.g. "not found") for a request with a token is asked again on
+     * the primary: the answer to the client's own write comes from a node known to have it, even if the replica's apply
+     * worker had not finished its commit when its position was read.
      */
-    public <T> T blocking(Function<String, T> query, Predicate<T> confirmOnPrimary) {
-        RequestConsistency consistency = ClientProxy.unwrap(request);
+    public <T> Uni<T> onWorker(Function<String, T> query, Predicate<T> confirmOnPrimary) {
+        RequestConsistency consistency = ClientProxy.unwrap(request); // the request's, taken on its own thread
+        return Uni.createFrom().item(() -> blocking(query, confirmOnPrimary, consistency))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    private <T> T blocking(Function<String, T> query, Predicate<T> confirmOnPrimary, RequestConsistency consistency) {
         Driver<T> driver = new Driver<>() {
             @Override
             public Uni<ReadRoute> route() {
@@ -106,7 +111,7 @@ public class FreshReads {
         return run(driver, confirmOnPrimary, consistency).await().indefinitely();
     }
 
-    /** Like {@link #blocking}, on the reactive pool of the datasource: never blocks the event loop it is called on. */
+    /** Like {@link #onWorker}, on the reactive pool of the datasource: never blocks the event loop it is called on. */
     public <T> Uni<T> onEventLoop(Function<Pool, Future<T>> query, Predicate<T> confirmOnPrimary) {
         RequestConsistency consistency = ClientProxy.unwrap(request);
         Driver<T> driver = new Driver<>() {

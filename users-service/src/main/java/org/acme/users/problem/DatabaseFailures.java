@@ -7,6 +7,8 @@ import io.vertx.core.VertxException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.DatabaseException;
 import java.net.ConnectException;
+import java.net.SocketException;
+import java.nio.channels.ClosedChannelException;
 import java.net.SocketTimeoutException;
 import java.sql.SQLException;
 import java.util.Locale;
@@ -34,8 +36,10 @@ public final class DatabaseFailures {
      * /primary says 200 once it has taken the leader key and asked PostgreSQL to promote, and PostgreSQL leaves
      * recovery a moment later (seconds on a loaded machine): HAProxy may send writes there first, and they are refused
      * as in a read-only transaction. The leader is being replaced: a 503 to retry, not a fault of the request.
+     * 25P03 and 57P05: PostgreSQL ended the session for sitting idle (in a transaction: the writer role's 3 s bound; or
+     * at all): the instance was frozen or starved mid-request; nothing of it committed, so a 503 to retry.
      */
-    static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "25006");
+    static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "25006", "25P03", "57P05");
     /** The reactive pool's failure when every connection stayed busy for its connection timeout. */
     static final String REACTIVE_POOL_TIMEOUT = "timeout waiting for connection";
     /** 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available: PostgreSQL rolled it back */
@@ -60,10 +64,14 @@ public final class DatabaseFailures {
             if (t instanceof SQLException && message(t).contains("acquisition timeout")) {
                 return true;
             }
-            // the reactive client: a connection lost with a query on it, queries it had not sent yet, a pool whose
-            // connections all stayed busy for its connection timeout
-            if (t instanceof ClosedConnectionException || t instanceof VertxException
-                    && (message(t).contains("connection has been closed") || message(t).contains(REACTIVE_POOL_TIMEOUT))) {
+            // the reactive client: a connection lost with a query on it, one found closed before its query went out
+            // ("Connection is not active now", "... connection has been closed"), a socket reset or closed under it
+            // (at connect too: HAProxy resets a connection it cannot pass on), a pool whose connections all stayed
+            // busy for its connection timeout
+            if (t instanceof ClosedConnectionException || t instanceof SocketException || t instanceof ClosedChannelException
+                    || t.getClass().getName().startsWith("io.vertx.") && (message(t).contains("connection is not active")
+                            || message(t).contains("connection has been closed")
+                            || message(t).contains(REACTIVE_POOL_TIMEOUT))) {
                 return true;
             }
             if (t.getClass().getName().equals("org.hibernate.exception.JDBCConnectionException")) {

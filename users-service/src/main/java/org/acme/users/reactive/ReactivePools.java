@@ -96,9 +96,14 @@ public class ReactivePools {
             this.pools = List.copyOf(pools);
         }
 
-        /** QUERY on the first host that takes a connection (a refused or timed-out connect moves to the next). */
+        /**
+         * QUERY on the first host that takes a connection (a refused or timed-out connect moves to the next). The client
+         * fails some queries with a bare Throwable ("Connection is not active now"): those arrive as an exception whose
+         * cause they are, so the problem mappers and DatabaseFailures see them as any other failure.
+         */
         public <T> Uni<T> run(Function<Pool, Future<T>> query) {
-            return on(0, query);
+            return on(0, query).onFailure(t -> !(t instanceof Exception))
+                    .transform(t -> new IllegalStateException("reactive query failed: " + t.getMessage(), t));
         }
 
         private <T> Uni<T> on(int host, Function<Pool, Future<T>> query) {

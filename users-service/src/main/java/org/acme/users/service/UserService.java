@@ -1,7 +1,6 @@
 package org.acme.users.service;
 
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -13,7 +12,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.acme.users.config.UsersConfig;
 import org.acme.users.consistency.FreshReads;
 import org.acme.users.entity.User;
@@ -64,7 +62,7 @@ public class UserService {
         if (config.read().driver() == UsersConfig.ReadDriver.REACTIVE) {
             return reads.onEventLoop(pool -> UserRows.byId(pool, id), Optional::isEmpty);
         }
-        return onWorker(() -> reads.blocking(datasource -> lookup.byId(datasource, id), Optional::isEmpty));
+        return reads.onWorker(datasource -> lookup.byId(datasource, id), Optional::isEmpty);
     }
 
     /** One page and the total, from one node. */
@@ -72,11 +70,7 @@ public class UserService {
         if (config.read().driver() == UsersConfig.ReadDriver.REACTIVE) {
             return reads.onEventLoop(pool -> UserRows.page(pool, page, size), found -> false);
         }
-        return onWorker(() -> reads.blocking(datasource -> lookup.page(datasource, page, size), found -> false));
-    }
-
-    private static <T> Uni<T> onWorker(Supplier<T> read) {
-        return Uni.createFrom().item(read).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        return reads.onWorker(datasource -> lookup.page(datasource, page, size), found -> false);
     }
 
     @Transactional

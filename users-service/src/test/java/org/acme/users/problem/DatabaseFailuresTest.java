@@ -50,11 +50,19 @@ class DatabaseFailuresTest {
         assertTrue(DatabaseFailures.invalidData(new PgException("bad", "ERROR", "22021", null)));
         assertFalse(DatabaseFailures.unavailable(new PgException("syntax", "ERROR", "42601", null)));
         assertFalse(DatabaseFailures.unavailable(new VertxException("something else", true)));
+        // seen in CI: a pooled connection found closed (a bare Throwable, wrapped by ReactivePools), and HAProxy
+        // resetting a connection it could not pass on to a node, at connect
+        assertTrue(DatabaseFailures.unavailable(new IllegalStateException("reactive query failed",
+                new io.vertx.core.impl.NoStackTraceThrowable("Connection is not active now, current status: CLOSED"))));
+        java.net.SocketException reset = new java.net.SocketException("Connection reset by peer");
+        assertTrue(DatabaseFailures.unavailable(reset));
+        assertFalse(DatabaseFailures.refused(reset), "a reset is retried: the next connection may reach a node");
+        assertTrue(DatabaseFailures.unavailable(new java.nio.channels.ClosedChannelException()));
     }
 
     @Test
     void connectionStatesAreUnavailable() {
-        for (String state : new String[] {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03", "53300", "25006"}) {
+        for (String state : new String[] {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03", "53300", "25006", "25P03", "57P05"}) {
             assertTrue(DatabaseFailures.unavailable(new SQLException("x", state)), state);
             assertTrue(DatabaseFailures.unavailable(new RuntimeException(new SQLException("x", state))), state + " wrapped");
         }
