@@ -7,13 +7,18 @@ import io.quarkus.agroal.DataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -97,13 +102,11 @@ public class ReactivePools {
         }
 
         /**
-         * QUERY on the first host that takes a connection (a refused or timed-out connect moves to the next). The client
-         * fails some queries with a bare Throwable ("Connection is not active now"): those arrive as an exception whose
-         * cause they are, so the problem mappers and DatabaseFailures see them as any other failure.
+         * QUERY on the first host that takes a connection (a refused or timed-out connect moves to the next). A failure
+         * of the connection itself leaves as JDBC says it: {@link #asConnectionFailure}.
          */
         public <T> Uni<T> run(Function<Pool, Future<T>> query) {
-            return on(0, query).onFailure(t -> !(t instanceof Exception))
-                    .transform(t -> new IllegalStateException("reactive query failed: " + t.getMessage(), t));
+            return on(0, query).onFailure(ReactivePools::lostConnection).transform(ReactivePools::asConnectionFailure);
         }
 
         private <T> Uni<T> on(int host, Function<Pool, Future<T>> query) {
@@ -117,6 +120,29 @@ public class ReactivePools {
         void close() {
             pools.forEach(Pool::close);
         }
+    }
+
+    /**
+     * Whether FAILURE is the connection's, not the query's: anything but PostgreSQL's own error (which has its SQLState)
+     * and the pool's wait for a free connection (a busy pool, told apart by DatabaseFailures). The client reports a lost
+     * connection in many shapes: a socket reset or closed (IOException), "Connection is not active now" (a bare
+     * Throwable), "connection has been closed" (VertxException), ClosedConnectionException, a Netty channel error.
+     */
+    static boolean lostConnection(Throwable failure) {
+        if (failure instanceof DatabaseException || DatabaseFailures.poolExhausted(failure)) {
+            return false;
+        }
+        return failure instanceof IOException || failure instanceof VertxException || !(failure instanceof Exception)
+                || failure.getClass().getName().startsWith("io.netty.");
+    }
+
+    /**
+     * A lost connection as the JDBC driver reports one: SQLState 08006 (connection failure), the client's failure as its
+     * cause (so a refused connect is still seen as refused). One vocabulary for both drivers' failures.
+     */
+    static SQLException asConnectionFailure(Throwable failure) {
+        return new SQLTransientConnectionException("the reactive client lost its connection: " + failure, "08006",
+                failure);
     }
 
     private Hosts open(String name, AgroalDataSource dataSource) {
