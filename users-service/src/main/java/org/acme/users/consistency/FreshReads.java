@@ -174,11 +174,14 @@ public class FreshReads {
                             consistency.routed(route);
                             return Uni.createFrom().failure(new TokenNotReachedException(e));
                         }
-                        if (DatabaseFailures.poolExhausted(e)) {
-                            // the primary is busy, not gone: a 503, not the replica's answer past the staleness bound
+                        if (DatabaseFailures.poolExhausted(e) && primary.reachable()) {
+                            // the primary is busy, not gone (its heartbeat still gets through): a 503, not the
+                            // replica's answer past the staleness bound
                             return Uni.createFrom().failure(e);
                         }
-                        // the primary went away since the heartbeat last reached it: the replica keeps reads working
+                        // the primary went away since the heartbeat last reached it, or stopped answering while this
+                        // read waited for one of its connections (a frozen leader holds them all): the replica keeps
+                        // reads working
                         return onReplica(driver).map(result -> served(consistency, ReadRoute.of(Reason.PRIMARY_DOWN), result));
                     });
         });
