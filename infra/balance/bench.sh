@@ -27,7 +27,8 @@
 #           BENCH_NGINX_RATE_LIMIT [1000000r/s] (nginx's limit per client address while the bench runs: all the load
 #           comes from one address)  BENCH_FAILOVER_RUNS [3] (runs of each failover scenario, and of each
 #           replication mode)  BENCH_OUT [docs]  BENCH_CHAT_SOCKETS [200]  BENCH_CHAT_RATE [50] (messages/s)
-#           BENCH_CHAT_SECONDS [20] (the chat latency step: issue #21's target 7)
+#           BENCH_CHAT_SECONDS [20] (the chat latency step: issue #21's target 7; runs with BENCH_CHAT=1 only, not
+#           trusted yet)  BENCH_OPEN_LOOP [0] (1: the open-loop runs, issue #21's target 4; not trusted yet)
 #
 # ./balance bench pairs: only the tuning pairs below (those whose label matches the extended regular expression
 # BENCH_PAIRS, every one when unset) on the running topology, into $BALANCE_HOME/bench-pairs, each side's figures printed
@@ -482,14 +483,18 @@ paths() {
   instance=http://127.0.0.1:$(instance_port users-backend-1)
   record half.rate $((peak / 2))
   measure half "$jdk" 3 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" BENCH_RATE=$((peak / 2))
-  # the same at a constant rate (open loop), then rising from 60 % of the peak until p99 passes 50 ms
-  measure open-half "$jdk" 3 openloop_run "$bench_seconds" "$nginx" $((peak / 2)) "$ids"
+  # the same at a constant rate (open loop), then rising from 60 % of the peak until p99 passes 50 ms. Off unless
+  # BENCH_OPEN_LOOP=1: its first trial (JDK HttpClient) fell behind its own schedule at 1,000 req/s on this machine
+  # (send lag p99 339 ms), so its figures cannot be trusted yet
   local percent row
-  for percent in 60 70 80 90 100 110 120; do
-    row=$(openloop_run "$bench_seconds" "$nginx" $((peak * percent / 100)) "$ids") || die "bench: open-ramp $percent% failed"
-    record_run open-ramp "$jdk" "$percent" "$row"
-    awk -v p99="$(cut -f6 <<<"$row")" 'BEGIN { exit !(p99 > 50) }' && break
-  done
+  if [ "${BENCH_OPEN_LOOP:-0}" = 1 ]; then
+    measure open-half "$jdk" 3 openloop_run "$bench_seconds" "$nginx" $((peak / 2)) "$ids"
+    for percent in 60 70 80 90 100 110 120; do
+      row=$(openloop_run "$bench_seconds" "$nginx" $((peak * percent / 100)) "$ids") || die "bench: open-ramp $percent% failed"
+      record_run open-ramp "$jdk" "$percent" "$row"
+      awk -v p99="$(cut -f6 <<<"$row")" 'BEGIN { exit !(p99 > 50) }' && break
+    done
+  fi
   steady instance "$jdk" wrk_run "$bench_seconds" "$instance" BENCH_IDS="$ids" >/dev/null
   # the same instance answering without the database: what the framework alone costs
   steady host "$jdk" wrk_run "$bench_seconds" "$instance/host" >/dev/null
@@ -668,7 +673,9 @@ bench() {
   record main_jdk "$main_jdk"
 
   paths "$main_jdk" "$main_java" "$ids" "$peak"
-  chat_latency
+  # off unless BENCH_CHAT=1: its first trial put all 200 sockets on one instance (nginx keeps a client address's
+  # sockets on one) and that instance fell seconds behind; the step must spread them over two instances first
+  [ "${BENCH_CHAT:-0}" != 1 ] || chat_latency
   pairs "$main_java" "$ids" $((peak / 2)) "${bench_pairs[@]}"
 
   # the topology as the runner runs it, for the demos and after the bench

@@ -86,6 +86,9 @@ public final class OpenLoop {
                 latencyMicros[index] = (System.nanoTime() - due) / 1000;
                 if (failure != null || response.statusCode() != 200) {
                     errors.incrementAndGet();
+                    if (report && errors.get() <= 3) {
+                        System.err.println("error: " + (failure != null ? failure : "status " + response.statusCode()));
+                    }
                 }
                 inFlight.decrementAndGet();
                 done.incrementAndGet();
