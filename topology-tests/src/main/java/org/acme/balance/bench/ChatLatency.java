@@ -13,7 +13,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The bench's chat latency: SOCKETS members of one room connect through nginx (which spreads them over the instances),
@@ -97,11 +96,7 @@ public final class ChatLatency {
 
         long start = System.nanoTime();
         for (int m = 0; m < messages; m++) {
-            long due = start + (long) (m * 1e9 / rate);
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-            }
+            OpenLoop.due(start, m, rate);
             String frame = "{\"type\":\"message\",\"key\":\"k" + m + "\",\"text\":\"" + MARK + System.nanoTime() + "\"}";
             open.get(m % sockets).sendText(frame, true).get(5, TimeUnit.SECONDS);
         }

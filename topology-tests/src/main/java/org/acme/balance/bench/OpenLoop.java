@@ -63,14 +63,7 @@ public final class OpenLoop {
 
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
-            long due = start + (long) (i * 1e9 / rate);
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-                while (System.nanoTime() < due) {
-                    Thread.onSpinWait();
-                }
-            }
+            long due = due(start, i, rate);
             sendLagMicros[i] = (System.nanoTime() - due) / 1000;
             if (inFlight.get() >= MAX_IN_FLIGHT) {
                 errors.incrementAndGet(); // the system is that far behind: counted, not queued
@@ -111,6 +104,19 @@ public final class OpenLoop {
                 errors.get(), ms(answered, 0.50), ms(answered, 0.99), ms(answered, 0.999));
         System.out.printf(Locale.ROOT, "SENDLAG\t%.3f\t%.3f%n", ms(sendLagMicros, 0.99),
                 sendLagMicros[sendLagMicros.length - 1] / 1000.0);
+    }
+
+    /** When the I-th event of a schedule of RATE a second from START (System.nanoTime()) is due; waits until then. */
+    static long due(long start, int i, int rate) {
+        long due = start + (long) (i * 1e9 / rate);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            LockSupport.parkNanos(wait);
+            while (System.nanoTime() < due) {
+                Thread.onSpinWait();
+            }
+        }
+        return due;
     }
 
     /** The value at QUANTILE of SORTED microseconds, in milliseconds (nearest rank). */

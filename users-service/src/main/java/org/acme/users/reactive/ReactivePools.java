@@ -13,6 +13,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -60,36 +61,25 @@ public class ReactivePools {
     @DataSource(ReadWriteRouting.READ_PRIMARY)
     AgroalDataSource readPrimary;
 
-    // opened on first use, like the JDBC pools (min-size 0): an instance starts without a database connection
-    private volatile Hosts readHosts;
-    private volatile Hosts readPrimaryHosts;
+    // made with the bean (on first use); a Vert.x pool opens no connection until a query needs one, like the JDBC
+    // pools (min-size 0): an instance starts without a database connection
+    private Hosts readHosts;
+    private Hosts readPrimaryHosts;
+
+    @PostConstruct
+    void open() {
+        readHosts = open(ReadWriteRouting.READ, read);
+        readPrimaryHosts = open(ReadWriteRouting.READ_PRIMARY, readPrimary);
+    }
 
     /** The replica (with the primary as HAProxy's backup), as the reader role. */
     public Hosts read() {
-        Hosts hosts = readHosts;
-        if (hosts == null) {
-            synchronized (this) {
-                if (readHosts == null) {
-                    readHosts = open(ReadWriteRouting.READ, read);
-                }
-                hosts = readHosts;
-            }
-        }
-        return hosts;
+        return readHosts;
     }
 
     /** The primary, as the read-only reader role. */
     public Hosts readPrimary() {
-        Hosts hosts = readPrimaryHosts;
-        if (hosts == null) {
-            synchronized (this) {
-                if (readPrimaryHosts == null) {
-                    readPrimaryHosts = open(ReadWriteRouting.READ_PRIMARY, readPrimary);
-                }
-                hosts = readPrimaryHosts;
-            }
-        }
-        return hosts;
+        return readPrimaryHosts;
     }
 
     /** The pools of one datasource, one per host of its URL, in the URL's order. */
