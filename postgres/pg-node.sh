@@ -8,6 +8,8 @@
 #                                                    (PG_START_OPTIONS: extra server options, e.g. -c listen_addresses=)
 #   pg-node.sh stop      DATADIR                     fast shutdown
 #   pg-node.sh kill      DATADIR                     SIGKILL the postmaster and its children (a crash)
+#   pg-node.sh freeze    DATADIR                     SIGSTOP them (a hung host: connections open, nothing answers)
+#   pg-node.sh thaw      DATADIR                     SIGCONT them
 #   pg-node.sh bootstrap DATADIR primary|replica     roles, database, schema, publication/subscription
 #   pg-node.sh hba       FILE                        write pg_hba.conf there (Patroni's members use it too)
 #   pg-node.sh psql      DATADIR [psql args...]      superuser psql over the node's own socket
@@ -57,7 +59,7 @@ write_hba() { # write_hba FILE: who may connect, and how. First match wins.
   } > "$1"
 }
 
-cmd=${1:?usage: pg-node.sh init|start|stop|kill|bootstrap|psql DATADIR ...}
+cmd=${1:?usage: pg-node.sh init|start|stop|kill|freeze|thaw|bootstrap|psql DATADIR ...}
 dir=$(realpath -m "${2:?DATADIR missing}")
 shift 2
 
@@ -119,6 +121,15 @@ CONF
       kill -0 "$pid" $children 2>/dev/null || break
       sleep 0.05
     done
+    ;;
+  freeze|thaw)
+    pid=$(head -n 1 "$dir/postmaster.pid")
+    # the postmaster first on freeze (it forks no new backend), last on thaw
+    if [ "$cmd" = freeze ]; then
+      kill -STOP "$pid"; kill -STOP $(pgrep -P "$pid") 2>/dev/null || true
+    else
+      kill -CONT $(pgrep -P "$pid") 2>/dev/null || true; kill -CONT "$pid"
+    fi
     ;;
   bootstrap)
     role=${1:?primary|replica missing}

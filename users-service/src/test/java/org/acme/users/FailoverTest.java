@@ -11,7 +11,11 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterEach;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.acme.testing.ChatClient;
@@ -24,6 +28,7 @@ class FailoverTest {
     @AfterEach
     void bothNodesRunning() {
         // leave the pair as we found it even when an assertion failed
+        PostgresPair.current.thaw(PostgresPair.REPLICA);
         for (String node : new String[] {PostgresPair.PRIMARY, PostgresPair.REPLICA}) {
             try {
                 PostgresPair.current.start(node);
@@ -144,6 +149,48 @@ class FailoverTest {
         given().get("/db").then().body("read.node", equalTo(PostgresPair.REPLICA));
         System.out.printf("failover: reads back on the replica %d ms after it was started again%n",
                 (System.nanoTime() - replicaBack) / 1_000_000);
+    }
+
+    @Test
+    void replicaFrozenReadsMoveToThePrimaryWithoutA503() throws Exception {
+        long id = TestData.createUser("Frozen replica", TestData.uniqueEmail());
+        TestData.awaitOnReplica(id);
+        for (int i = 0; i < 20; i++) {
+            given().get("/users/" + id).then().statusCode(200); // the read pools hold connections to the replica
+        }
+
+        PostgresPair.current.freeze(PostgresPair.REPLICA);
+        // more readers than the read pool has connections, for longer than its acquisition timeout: reads that wait on
+        // the frozen replica's connections must end on the primary once the heartbeat has taken the replica out
+        ExecutorService readers = Executors.newFixedThreadPool(8);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        List<Future<List<String>>> readersSaw = new ArrayList<>();
+        for (int r = 0; r < 8; r++) {
+            readersSaw.add(readers.submit(() -> {
+                List<String> seen = new ArrayList<>();
+                while (System.nanoTime() < end) {
+                    long started = System.nanoTime();
+                    Response read = given().get("/users/" + id);
+                    seen.add(read.statusCode() + " " + read.header("X-Read-Route") + " "
+                            + (System.nanoTime() - started) / 1_000_000);
+                }
+                return seen;
+            }));
+        }
+        List<String> answers = new ArrayList<>();
+        for (Future<List<String>> reader : readersSaw) {
+            answers.addAll(reader.get(60, TimeUnit.SECONDS));
+        }
+        readers.shutdown();
+        long slowest = answers.stream().mapToLong(answer -> Long.parseLong(answer.substring(answer.lastIndexOf(' ') + 1)))
+                .max().orElse(0);
+        System.out.printf("failover: %d reads while the replica was frozen, %d on the primary, the slowest %d ms%n",
+                answers.size(), answers.stream().filter(answer -> answer.startsWith("200 primary")).count(), slowest);
+        // the socket timeout (5 s) bounds the wait on a frozen node, then the read moves
+        assertTrue(slowest < 8_000, "the slowest read took " + slowest + " ms");
+        assertEquals(List.of(), answers.stream().filter(answer -> !answer.startsWith("200 ")).toList(),
+                "every read answered 200");
+        assertTrue(answers.stream().anyMatch(answer -> answer.startsWith("200 primary")), "reads moved: " + answers);
     }
 
     @Test

@@ -100,6 +100,16 @@ public class PostgresPair implements QuarkusTestResourceLifecycleManager {
         run("kill", dir(node));
     }
 
+    /** SIGSTOP the node's processes: connections stay open and nothing answers (a hung host). */
+    void freeze(String node) {
+        run("freeze", dir(node));
+    }
+
+    /** SIGCONT what {@link #freeze} stopped. */
+    void thaw(String node) {
+        run("thaw", dir(node));
+    }
+
     int port(String node) {
         return PRIMARY.equals(node) ? primaryPort : replicaPort;
     }

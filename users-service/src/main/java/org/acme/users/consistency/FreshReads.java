@@ -154,7 +154,9 @@ public class FreshReads {
     private <T> Uni<T> run(Driver<T> driver, Predicate<T> confirmOnPrimary, RequestConsistency consistency) {
         return driver.route().chain(route -> {
             if (route.replica()) {
-                return onReplica(driver).chain(result -> {
+                // retried on the replica only while the heartbeat keeps it in the read path
+                Uni<T> onReplica = retry.read(() -> driver.on(ReadWriteRouting.READ), driver::pause,
+                        () -> router.withoutToken().replica()).chain(result -> {
                     if (consistency.token().isPresent() && confirmOnPrimary.test(result)) {
                         // the replica has applied the token: if the primary does not answer, its answer stands
                         return driver.on(ReadWriteRouting.READ_PRIMARY).onFailure(DatabaseFailures::unavailable)
@@ -162,6 +164,14 @@ public class FreshReads {
                     }
                     return Uni.createFrom().item(result);
                 }).map(result -> served(consistency, route, result));
+                return onReplica.onFailure(e -> DatabaseFailures.unavailable(e) && !router.withoutToken().replica())
+                        .recoverWithUni(e -> {
+                            // the replica stopped answering while this read waited on it (a frozen replica holds every
+                            // connection of its pool until the socket timeout) and the heartbeat has since taken it
+                            // out of the read path: the primary has all the replica had, so any token holds there
+                            ReadRoute now = router.withoutToken();
+                            return driver.on(ReadWriteRouting.READ_PRIMARY).map(result -> served(consistency, now, result));
+                        });
             }
             if (route.strict() && primary.knownDown()) {
                 // the heartbeat found the primary gone: do not make the client wait for the pool to find out again

@@ -19,6 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,17 +87,27 @@ public class ReactivePools {
     public static final class Hosts {
 
         private final List<Pool> pools;
+        private final Duration answerWithin;
 
-        Hosts(List<Pool> pools) {
+        Hosts(List<Pool> pools, Duration answerWithin) {
             this.pools = List.copyOf(pools);
+            this.answerWithin = answerWithin;
         }
 
         /**
          * QUERY on the first host that takes a connection (a refused or timed-out connect moves to the next). A failure
-         * of the connection itself leaves as JDBC says it: {@link #asConnectionFailure}.
+         * of the connection itself leaves as JDBC says it: {@link #asConnectionFailure}. A query without an answer
+         * within the socket timeout fails as a lost connection: the client closes a connection that reads nothing for that
+         * long, but (Vert.x 4.5) does not always fail the query that was waiting on it, so a frozen node would hold the
+         * request forever.
          */
         public <T> Uni<T> run(Function<Pool, Future<T>> query) {
-            return on(0, query).onFailure(ReactivePools::lostConnection).transform(ReactivePools::asConnectionFailure);
+            Uni<T> run = on(0, query);
+            if (!answerWithin.isZero()) {
+                run = run.ifNoItem().after(answerWithin).failWith(() -> new VertxException(
+                        "no answer from the database within " + answerWithin.toMillis() + " ms", true));
+            }
+            return run.onFailure(ReactivePools::lostConnection).transform(ReactivePools::asConnectionFailure);
         }
 
         private <T> Uni<T> on(int host, Function<Pool, Future<T>> query) {
@@ -157,6 +168,7 @@ public class ReactivePools {
                 .setIdleTimeout(2).setIdleTimeoutUnit(TimeUnit.MINUTES)
                 .setMaxLifetime(5).setMaxLifetimeUnit(TimeUnit.MINUTES);
         List<Pool> pools = new ArrayList<>();
+        int socketTimeout = seconds(jdbc, "socketTimeout", 5);
         for (String hostPort : url.group(1).split(",")) {
             int colon = hostPort.lastIndexOf(':');
             PgConnectOptions connect = new PgConnectOptions()
@@ -173,14 +185,13 @@ public class ReactivePools {
             connect.setConnectTimeout((int) TimeUnit.SECONDS.toMillis(seconds(jdbc, "connectTimeout", 2)));
             // the JDBC socketTimeout: a node that stops answering fails the query instead of holding it (and its
             // connection) until HAProxy cuts the session; an idle pooled connection is closed as well, and reopened
-            int socketTimeout = seconds(jdbc, "socketTimeout", 5);
             if (socketTimeout > 0) {
                 connect.setReadIdleTimeout(socketTimeout);
                 connect.setIdleTimeoutUnit(TimeUnit.SECONDS);
             }
             pools.add(PgBuilder.pool().with(poolOptions).connectingTo(connect).using(vertx).build());
         }
-        return new Hosts(pools);
+        return new Hosts(pools, Duration.ofSeconds(socketTimeout));
     }
 
     private static int seconds(Properties jdbc, String name, int otherwise) {

@@ -3,6 +3,7 @@ package org.acme.users.service;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import org.acme.users.problem.DatabaseFailures;
@@ -36,13 +37,23 @@ public class ReadRetry {
 
     /** ATTEMPT, subscribed again after PAUSE (milliseconds) while it fails on a broken connection. */
     public <T> Uni<T> read(Supplier<Uni<T>> attempt, LongFunction<Uni<Void>> pause) {
-        return attempt(1, attempt, pause);
+        return read(attempt, pause, () -> true);
     }
 
-    private <T> Uni<T> attempt(int number, Supplier<Uni<T>> attempt, LongFunction<Uni<Void>> pause) {
-        return Uni.createFrom().deferred(attempt::get).onFailure(e -> number < READ_ATTEMPTS && retriable(e))
+    /**
+     * Like {@link #read(Supplier, LongFunction)}, while WORTH_RETRYING also holds after a failure (e.g. the node is
+     * still the one reads go to); otherwise the failure is the caller's at once.
+     */
+    public <T> Uni<T> read(Supplier<Uni<T>> attempt, LongFunction<Uni<Void>> pause, BooleanSupplier worthRetrying) {
+        return attempt(1, attempt, pause, worthRetrying);
+    }
+
+    private <T> Uni<T> attempt(int number, Supplier<Uni<T>> attempt, LongFunction<Uni<Void>> pause,
+            BooleanSupplier worthRetrying) {
+        return Uni.createFrom().deferred(attempt::get)
+                .onFailure(e -> number < READ_ATTEMPTS && retriable(e) && worthRetrying.getAsBoolean())
                 .recoverWithUni(e -> pause.apply(RETRY_PAUSE_MILLIS * number)
-                        .chain(() -> attempt(number + 1, attempt, pause)));
+                        .chain(() -> attempt(number + 1, attempt, pause, worthRetrying)));
     }
 
     private static boolean retriable(Throwable e) {
