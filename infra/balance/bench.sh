@@ -27,13 +27,16 @@
 #           BENCH_NGINX_RATE_LIMIT [1000000r/s] (nginx's limit per client address while the bench runs: all the load
 #           comes from one address)  BENCH_FAILOVER_RUNS [3] (runs of each failover scenario, and of each
 #           replication mode)  BENCH_OUT [docs]  BENCH_CHAT_SOCKETS [200]  BENCH_CHAT_RATE [50] (messages/s)
-#           BENCH_CHAT_SECONDS [20] (the chat latency step: issue #21's target 7; runs with BENCH_CHAT=1 only, not
-#           trusted yet)  BENCH_OPEN_LOOP [0] (1: the open-loop runs, issue #21's target 4; not trusted yet)
+#           BENCH_CHAT_SECONDS [20] (the chat latency step, issue #21's target 7; BENCH_CHAT=0 skips it)
+#           BENCH_OPEN_LOOP [1] (0 skips the open-loop runs, issue #21's target 4)
 #
 # ./balance bench pairs: only the tuning pairs below (those whose label matches the extended regular expression
 # BENCH_PAIRS, every one when unset) on the running topology, into $BALANCE_HOME/bench-pairs, each side's figures printed
 # (steady req/s, latency at half of the peak measured first, CPU per request of every node): to judge one change in
 # minutes before the full run puts it on docs/benchmarks.md.
+#
+# ./balance bench latency: on the running topology, into $BALANCE_HOME/bench-latency: the peak (wrk), the open-loop runs
+# at half of it and rising until p99 passes 50 ms, and the chat latency, each printed.
 #
 # Files in $BALANCE_HOME/bench (the reports read only these):
 #   runs.tsv     one line per load run: path jdk run rate duration_ms requests errors p50_ms p99_ms p99.9_ms
@@ -178,11 +181,12 @@ wrk_run() {
 # and records how late the generator itself sent requests (openloop.sendlag RATE p99_ms max_ms)
 openloop_run() {
   local seconds=$1 url=$2 rate=$3 ids=$4
-  local out before hops line lag TIMEFORMAT='%3U %3S'
+  local out before hops line lag classpath TIMEFORMAT='%3U %3S'
+  classpath=$(tools_classpath) # before the clocks start: it may compile
   out=$(mktemp -d)
   hops=$(hop_ticks)
   before=$(busy_ticks)
-  { time java -XX:+UseSerialGC -cp "${classes:-$(load_classes)}" org.acme.balance.bench.OpenLoop "$url" "$rate" \
+  { time java -XX:+UseSerialGC -cp "$classpath" org.acme.balance.bench.OpenLoop "$url" "$rate" \
       "$seconds" "$ids" >"$out/run" 2>&1; } 2>"$out/time" || { cat "$out/run" >&2; rm -rf "$out"; return 1; }
   line=$(grep $'^BENCH\t' "$out/run") || { cat "$out/run" >&2; rm -rf "$out"; return 1; }
   lag=$(grep $'^SENDLAG\t' "$out/run") || true
@@ -475,6 +479,19 @@ jdk_serving() {
   echo "$rps"
 }
 
+# open_loop JDK IDS PEAK: through nginx at a constant rate (the open-loop generator) at half of PEAK, 3 runs; then rising
+# from 60 % of PEAK until p99 passes 50 ms (issue #21's target 4)
+open_loop() {
+  local jdk=$1 ids=$2 peak=$3
+  local nginx=http://127.0.0.1:$nginx_port percent row
+  measure open-half "$jdk" 3 openloop_run "$bench_seconds" "$nginx" $((peak / 2)) "$ids"
+  for percent in 60 70 80 90 100 110 120; do
+    row=$(openloop_run "$bench_seconds" "$nginx" $((peak * percent / 100)) "$ids") || die "bench: open-ramp $percent% failed"
+    record_run open-ramp "$jdk" "$percent" "$row"
+    awk -v p99="$(cut -f6 <<<"$row")" 'BEGIN { exit !(p99 > 50) }' && break
+  done
+}
+
 # paths JDK JAVA IDS PEAK: on the warm serving instances, at half of PEAK through nginx; one instance directly (through
 # HAProxy; without the database); an instance whose reads skip HAProxy; writes; reads with a token; read-your-writes
 paths() {
@@ -483,18 +500,7 @@ paths() {
   instance=http://127.0.0.1:$(instance_port users-backend-1)
   record half.rate $((peak / 2))
   measure half "$jdk" 3 wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" BENCH_RATE=$((peak / 2))
-  # the same at a constant rate (open loop), then rising from 60 % of the peak until p99 passes 50 ms. Off unless
-  # BENCH_OPEN_LOOP=1: its first trial (JDK HttpClient) fell behind its own schedule at 1,000 req/s on this machine
-  # (send lag p99 339 ms), so its figures cannot be trusted yet
-  local percent row
-  if [ "${BENCH_OPEN_LOOP:-0}" = 1 ]; then
-    measure open-half "$jdk" 3 openloop_run "$bench_seconds" "$nginx" $((peak / 2)) "$ids"
-    for percent in 60 70 80 90 100 110 120; do
-      row=$(openloop_run "$bench_seconds" "$nginx" $((peak * percent / 100)) "$ids") || die "bench: open-ramp $percent% failed"
-      record_run open-ramp "$jdk" "$percent" "$row"
-      awk -v p99="$(cut -f6 <<<"$row")" 'BEGIN { exit !(p99 > 50) }' && break
-    done
-  fi
+  [ "${BENCH_OPEN_LOOP:-1}" = 0 ] || open_loop "$jdk" "$ids" "$peak"
   steady instance "$jdk" wrk_run "$bench_seconds" "$instance" BENCH_IDS="$ids" >/dev/null
   # the same instance answering without the database: what the framework alone costs
   steady host "$jdk" wrk_run "$bench_seconds" "$instance/host" >/dev/null
@@ -584,7 +590,7 @@ pair_side() {
 # chat.latency sockets messages deliveries missing p50_ms p99_ms p99.9_ms max_ms instances
 chat_latency() {
   local out line
-  out=$(java -XX:+UseSerialGC -cp "${classes:-$(load_classes)}" org.acme.balance.bench.ChatLatency \
+  out=$(java -XX:+UseSerialGC -cp "$(tools_classpath)" org.acme.balance.bench.ChatLatency \
     "http://127.0.0.1:$nginx_port" "$bench_chat_sockets" "$bench_chat_rate" "$bench_chat_seconds") \
     || die "bench: the chat latency run failed: $out"
   line=$(grep $'^CHAT\t' <<<"$out") || die "bench: the chat latency run printed no result: $out"
@@ -634,7 +640,8 @@ bench() {
     "") ;;
     failover) bench_failover_only; return ;;
     pairs) bench_pairs_only; return ;;
-    *) log "usage: balance bench [failover|pairs]"; exit 2 ;;
+    latency) bench_latency_only; return ;;
+    *) log "usage: balance bench [failover|pairs|latency]"; exit 2 ;;
   esac
   local started=$EPOCHSECONDS
   bench_prepare "$bench_work"
@@ -673,9 +680,7 @@ bench() {
   record main_jdk "$main_jdk"
 
   paths "$main_jdk" "$main_java" "$ids" "$peak"
-  # off unless BENCH_CHAT=1: its first trial put all 200 sockets on one instance (nginx keeps a client address's
-  # sockets on one) and that instance fell seconds behind; the step must spread them over two instances first
-  [ "${BENCH_CHAT:-0}" != 1 ] || chat_latency
+  [ "${BENCH_CHAT:-1}" = 0 ] || chat_latency
   pairs "$main_java" "$ids" $((peak / 2)) "${bench_pairs[@]}"
 
   # the topology as the runner runs it, for the demos and after the bench
@@ -721,6 +726,30 @@ bench_pairs_only() {
   start_serving "$java"
   stop_node nginx; start_node nginx
   pairs_summary "$bench_work"
+}
+
+# bench_latency_only: `./balance bench latency`: on the running topology, the peak through nginx (wrk), then the
+# open-loop runs at half of it and rising, and the chat latency; a summary of each
+bench_latency_only() {
+  bench_work=$BALANCE_HOME/bench-latency
+  bench_prepare "$bench_work"
+  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' \
+    > "$bench_work/runs.tsv"
+  stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
+  local ids jdk peak nginx=http://127.0.0.1:$nginx_port
+  ids=$(seed_users "$bench_users")
+  jdk=$(java_major "$(runner_java)")
+  measure peak.warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+  peak=$(steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids")
+  open_loop "$jdk" "$ids" "$peak"
+  chat_latency
+  stop_node nginx; start_node nginx
+  log "peak (wrk, closed loop): $peak req/s"
+  awk -F'\t' 'FNR > 1 && ($1 == "open-half" || $1 == "open-ramp") {
+      printf "%s %s req/s: p50 %s ms, p99 %s ms, p99.9 %s ms, errors %s of %s\n", $1, $4, $8, $9, $10, $7, $6 }' \
+    "$bench_work/runs.tsv"
+  awk -F'\t' '$1 == "openloop.sendlag" { printf "the generator'"'"'s send lag at %s req/s: p99 %s ms, max %s ms\n", $2, $3, $4 }' \
+    "$bench_work/results.tsv"
 }
 
 # pairs_summary WORK: each side of WORK's pairs: its settings, steady figure, latency at half of the peak, CPU per request

@@ -15,16 +15,17 @@
 
 soak_out=${SOAK_OUT:-$root/docs}
 
-# soak_classpath: topology-tests' classes and everything they use (the chat client of test-support, Jackson, JUnit's
-# assertions that client calls), compiled when older than their sources; the list is kept in target/soak.classpath
-soak_classpath() {
+# tools_classpath: topology-tests' classes and everything they use (the chat client of test-support, Jackson, JUnit's
+# assertions that client calls, Vert.x for the bench's generators), compiled when older than their sources; the list is
+# kept in target/soak.classpath. The soak and the bench's open-loop and chat generators run on it.
+tools_classpath() {
   local classes=$root/topology-tests/target/classes list=$root/topology-tests/target/soak.classpath
   if [ ! -f "$list" ] || [ ! -f "$classes/org/acme/balance/soak/SoakMain.class" ] \
      || [ -n "$(find topology-tests/src/main test-support/src/main topology-tests/pom.xml test-support/pom.xml pom.xml \
                   -newer "$list" -print -quit)" ]; then
     ./mvnw -B -q -pl topology-tests -am compile \
       org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.includeScope=test \
-      -Dmdep.outputFile="$list" >&2 || die "soak: building topology-tests failed"
+      -Dmdep.outputFile="$list" >&2 || die "building topology-tests failed"
   fi
   echo "$classes:$(cat "$list")"
 }
@@ -35,7 +36,7 @@ soak() {
     || die "usage: balance soak [MINUTES] (default 30; more than 0, at most 1440)"
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$nginx_port/host")" = 200 ] || die "the topology is not up: ./balance up"
   command -v gnuplot >/dev/null 2>&1 || die "soak: gnuplot is missing (./balance deps)"
-  classpath=$(soak_classpath)
+  classpath=$(tools_classpath)
   mkdir -p "$BALANCE_HOME/soak" "$soak_out/benchmarks"
   log "soak: $minutes minutes against the topology of $BALANCE_HOME (nginx :$nginx_port); report in $soak_out/benchmarks-soak.md"
   BALANCE_HOME=$BALANCE_HOME BALANCE_PORT_OFFSET=$offset \

@@ -238,8 +238,8 @@ public final class BenchReport {
                 + " p99 ≤ 10 ms and p99.9 ≤ 25 ms at half of the peak, full stack (median of 3 runs); and the rate at"
                 + " which p99 passes 50 ms"));
         p99.add(open.map(h -> String.format(Locale.ROOT, "p99 %.2f ms, p99.9 %.2f ms at %d req/s; %s (wrk, closed"
-                + " loop, at the same rate: p99 %s ms)", h.p99(), h.p999(), h.rate(), crossing(),
-                closed.map(c -> ms(c.p99())).orElse("n/a"))).orElse("n/a"));
+                + " loop, at the same rate: p99 %s ms; the generator's own send lag: %s)", h.p99(), h.p999(), h.rate(),
+                crossing(), closed.map(c -> ms(c.p99())).orElse("n/a"), sendLag(h.rate()))).orElse("n/a"));
         p99.add(verdict(open.isPresent() && open.get().p99() <= HALF_PEAK_P99_TARGET_MS
                 && open.get().p999() <= HALF_PEAK_P999_TARGET_MS));
         others.forEach(j -> p99.add("not measured"));
@@ -297,6 +297,22 @@ public final class BenchReport {
 
         return "## Targets\n\nThe targets of issue #21 on this machine. A target not met is reported with the figure"
                 + " measured.\n\n" + t + "\n" + targetReasons();
+    }
+
+    /**
+     * How late the open-loop generator itself sent its requests at RATE (the worst p99 and max of its runs there): a
+     * generator that fell behind its schedule would be measuring itself.
+     */
+    private String sendLag(long rate) {
+        double p99 = -1;
+        double max = -1;
+        for (List<String> line : results.lines("openloop.sendlag")) {
+            if (line.size() >= 3 && line.get(0).equals(String.valueOf(rate))) {
+                p99 = Math.max(p99, Double.parseDouble(line.get(1)));
+                max = Math.max(max, Double.parseDouble(line.get(2)));
+            }
+        }
+        return p99 < 0 ? "not recorded" : String.format(Locale.ROOT, "p99 %.2f ms, max %.2f ms", p99, max);
     }
 
     /** Where the open-loop ramp (60 % of the peak and up) first had p99 over 50 ms. */
