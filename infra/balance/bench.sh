@@ -65,7 +65,8 @@ bench_pairs=(
   "at most 32 worker threads (default 200), code cache 48 MB (default 240) | | QUARKUS_THREAD_POOL_MAX_THREADS=32 -XX:ReservedCodeCacheSize=48m"
   "compact object headers, JDK 25 (both sides without the AOT cache: it holds one header layout) | -XX:AOTMode=off | -XX:AOTMode=off -XX:+UseCompactObjectHeaders"
   "the AOT cache, once warm (its start is measured above) | -XX:AOTMode=off | "
-  "the connection budget's pools (write 5, read-primary 4, read 4, reactive 3 and 3; infra/balance/budget.env), against 16 each as before it (those instances told they are alone: three of them would not fit the leader) | QUARKUS_DATASOURCE_WRITE_JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE__READ_PRIMARY__JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE_READ_JDBC_MAX_SIZE=16 USERS_READ_REACTIVE_POOL_MAX_SIZE=16 -Dusers.budget.instances=1 | "
+  "the AOT cache without replaying its training profiles (classes loaded and linked from it; the JIT profiles itself) | | -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining"
+  "the connection budget's pools (write 5, read-primary 4, read 4, reactive 3 and 3; infra/balance/budget.env), against 16 each as before it (those instances told they are alone: three of them would not fit the leader) | QUARKUS_DATASOURCE_WRITE_JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE__READ_PRIMARY__JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE_READ_JDBC_MAX_SIZE=16 -Dusers.read.reactive-pool-size=16 -Dusers.budget.instances=1 | "
 )
 
 bench_seconds=${BENCH_SECONDS:-15}
