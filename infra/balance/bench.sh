@@ -639,7 +639,22 @@ bench_prepare() {
   load_secrets
 }
 
-# bench [failover]: everything, or (failover) only the failover step on the running topology
+# runs_header: $bench_work/runs.tsv with its header line, before the first run is recorded
+runs_header() {
+  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' \
+    > "$bench_work/runs.tsv"
+}
+
+# running_peak JDK IDS: the peak through nginx of the instances as they run now (BENCH_PAIR_WARMUP_RUNS warm-up runs,
+# then the steady figure), in req/s
+running_peak() {
+  local jdk=$1 ids=$2 nginx=http://127.0.0.1:$nginx_port
+  measure peak.warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+  steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
+}
+
+# bench [failover|pairs|latency]: everything, or only the failover step, the tuning pairs or the latency steps, on the
+# running topology
 bench() {
   case "${1:-}" in
     "") ;;
@@ -651,8 +666,7 @@ bench() {
   local started=$EPOCHSECONDS
   bench_prepare "$bench_work"
   local classes; classes=$(load_classes)
-  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' \
-    > "$bench_work/runs.tsv"
+  runs_header
   record started "$started"
   bench_facts
   # the load comes from one address: nginx's limit per address would measure the limit, not the stack
@@ -708,15 +722,14 @@ bench_report() {
 
 # ---- failover of the primary; what synchronous replication costs writes -----------------------------------------------
 
-# bench_failover_only: ./balance bench failover: the failover step alone, on the topology as up leaves it (the runner's
-# JDK and settings), into its own work directory: a full bench's files stay as they are
+# bench_pairs_only: ./balance bench pairs: the tuning pairs (those matching BENCH_PAIRS), on the running topology, into
+# their own work directory, each side's figures printed
 bench_pairs_only() {
   bench_work=$BALANCE_HOME/bench-pairs
   bench_prepare "$bench_work"
-  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' \
-    > "$bench_work/runs.tsv"
+  runs_header
   stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
-  local ids java jdk peak pair selected=() nginx=http://127.0.0.1:$nginx_port
+  local ids java jdk peak pair selected=()
   ids=$(seed_users "$bench_users")
   java=$(runner_java); jdk=$(java_major "$java")
   for pair in "${bench_pairs[@]}"; do
@@ -725,8 +738,7 @@ bench_pairs_only() {
   [ ${#selected[@]} -gt 0 ] || die "bench pairs: no pair's label matches BENCH_PAIRS='${BENCH_PAIRS:-}'"
   # the peak as the runner runs the instances: every side is paced at half of it
   start_serving "$java"
-  measure peak.warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
-  peak=$(steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids")
+  peak=$(running_peak "$jdk" "$ids")
   pairs "$java" "$ids" $((peak / 2)) "${selected[@]}"
   start_serving "$java"
   stop_node nginx; start_node nginx
@@ -738,14 +750,12 @@ bench_pairs_only() {
 bench_latency_only() {
   bench_work=$BALANCE_HOME/bench-latency
   bench_prepare "$bench_work"
-  printf 'path\tjdk\trun\trate\tduration_ms\trequests\terrors\tp50_ms\tp99_ms\tp99.9_ms\treplica_reads\tprimary_reads\tbusy_ticks\tgenerator_cpu_ms\thop_ticks\n' \
-    > "$bench_work/runs.tsv"
+  runs_header
   stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
-  local ids jdk peak nginx=http://127.0.0.1:$nginx_port
+  local ids jdk peak
   ids=$(seed_users "$bench_users")
   jdk=$(java_major "$(runner_java)")
-  measure peak.warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
-  peak=$(steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids")
+  peak=$(running_peak "$jdk" "$ids")
   open_loop "$jdk" "$ids" "$peak"
   chat_latency
   stop_node nginx; start_node nginx
@@ -781,6 +791,8 @@ pairs_summary() {
     }' "$work/results.tsv" "$work/runs.tsv"
 }
 
+# bench_failover_only: ./balance bench failover: the failover step alone, on the topology as up leaves it (the runner's
+# JDK and settings), into its own work directory: a full bench's files stay as they are
 bench_failover_only() {
   bench_prepare "$bench_failover_work"
   local classes; classes=$(load_classes)
