@@ -22,6 +22,8 @@ import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -170,6 +172,32 @@ class ReadConsistencyTest {
         awaitStatus(() -> given().header(TOKEN, token).get("/users/" + id), 200);
         PostgresPair.current.superuser(PostgresPair.REPLICA, "ALTER SUBSCRIPTION users_sub ENABLE");
         awaitOnReplica(id);
+    }
+
+    @Test
+    void aTokenReadWhoseSessionOnThePrimaryEndsUnderItIsTriedAgainNotA503() throws Exception {
+        Response created = createUnreplicated("Session ended");
+        String token = created.header(TOKEN);
+        long id = created.jsonPath().getLong("id");
+        given().header(TOKEN, token).get("/users/" + id).then().statusCode(200).header(ROUTE, "primary; reason=token");
+
+        // the owner holds the table, so the next read on the primary waits there; its session is then ended under it
+        // (as when PostgreSQL or a pool closes a connection a read has just taken). The primary itself is fine.
+        CompletableFuture<Response> read;
+        try (Connection owner = PostgresPair.current.connect(PostgresPair.PRIMARY, "owner")) {
+            owner.setAutoCommit(false);
+            owner.createStatement().execute("LOCK TABLE users.app_user IN ACCESS EXCLUSIVE MODE");
+            read = CompletableFuture.supplyAsync(() -> given().header(TOKEN, token).get("/users/" + id));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!"1".equals(PostgresPair.current.superuser(PostgresPair.PRIMARY, "SELECT count(pg_terminate_backend(pid))"
+                    + " FROM pg_stat_activity WHERE usename = 'users_reader' AND wait_event_type = 'Lock'"))) {
+                assertTrue(System.nanoTime() < deadline, "the read never waited on the primary");
+                sleep(20);
+            }
+            owner.rollback();
+        }
+        read.get(30, TimeUnit.SECONDS).then().statusCode(200).header(ROUTE, "primary; reason=token")
+                .body("id", equalTo((int) id));
     }
 
     @Test

@@ -28,7 +28,10 @@ import org.acme.balance.topology.Topology;
  */
 public final class LoadGenerator implements AutoCloseable {
 
-    /** One request. Times are milliseconds since the run started; status 0 = no HTTP answer (see error). */
+    /**
+     * One request. Times are milliseconds since the run started; status 0 = no HTTP answer (error: the client's
+     * exception); for a problem+json answer, error is the problem's type (what the service said went wrong).
+     */
     public record Sample(double startMs, double endMs, String method, int status, String servedBy, String error,
             boolean problemJson, boolean retryAfter, String email, long id, boolean keyed, String readRoute) {
 
@@ -68,6 +71,7 @@ public final class LoadGenerator implements AutoCloseable {
     /** A request is a hang, not a slow answer, past this: far beyond nginx's own bounds. */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
     private static final Pattern READ_NODE = Pattern.compile("\"read\":\\{[^}]*\"node\":\"([^\"]+)\"");
+    private static final Pattern PROBLEM_TYPE = Pattern.compile("\"type\"\\s*:\\s*\"(?:[^\"]*/)?([^\"/]*)\"");
 
     private final Topology topology;
     private final List<Long> knownIds;
@@ -189,9 +193,10 @@ public final class LoadGenerator implements AutoCloseable {
                     HttpResponse.BodyHandlers.ofString());
             long id = OWN_READ.equals(method) ? idOf(response.request().uri().getPath())
                     : response.headers().firstValue("Location").map(LoadGenerator::idOf).orElse(0L);
+            boolean problem = response.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json");
             Sample sample = new Sample(start, nowMs(), method, response.statusCode(),
-                    response.headers().firstValue("X-Served-By").orElse("-"), null,
-                    response.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"),
+                    response.headers().firstValue("X-Served-By").orElse("-"), problem ? problemType(response.body()) : null,
+                    problem,
                     response.headers().firstValue("Retry-After").isPresent(), email, id, keyed,
                     response.headers().firstValue("X-Read-Route").orElse(null));
             samples.add(sample);
@@ -205,6 +210,12 @@ public final class LoadGenerator implements AutoCloseable {
             }
             return new Sent(sample, null);
         }
+    }
+
+    /** The problem's type, the last segment of its URI: what a failed request's record says went wrong. */
+    static String problemType(String body) {
+        Matcher type = PROBLEM_TYPE.matcher(body);
+        return type.find() ? type.group(1) : "problem";
     }
 
     private static long idOf(String location) {

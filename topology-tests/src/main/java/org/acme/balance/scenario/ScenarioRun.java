@@ -319,7 +319,9 @@ public final class ScenarioRun {
         check(violations, samples.stream().noneMatch(missed), "own writes read as missing (404): " + select(samples, missed));
         boolean leader = scenario != null && scenario.hitsLeader();
         Set<Integer> ownStatuses = samples.stream().filter(Sample::isOwnRead).map(Sample::status).collect(Collectors.toSet());
-        check(violations, (leader ? Set.of(200, 503) : Set.of(200)).containsAll(ownStatuses), "own reads answer " + ownStatuses);
+        Set<Integer> allowed = leader ? Set.of(200, 503) : Set.of(200);
+        check(violations, allowed.containsAll(ownStatuses), "own reads answer " + ownStatuses + ": "
+                + select(samples, s -> s.isOwnRead() && !allowed.contains(s.status())));
         check(violations, samples.stream().filter(s -> s.isOwnRead() && s.status() == 503)
                 .allMatch(s -> s.problemJson() && s.retryAfter()),
                 "an own read that cannot be served fresh is a 503 problem+json with Retry-After");

@@ -25,8 +25,8 @@ import org.acme.users.routing.ReadWriteRouting;
 import org.acme.users.service.ReadRetry;
 
 /**
- * Runs the service's reads where {@link ReadRouter} says: on the replica (the read datasource, retried on broken
- * connections), or on the primary as the reader role. A primary that does not answer sends a read back to the
+ * Runs the service's reads where {@link ReadRouter} says: on the replica (the read datasource), or on the primary as
+ * the reader role; either retried on a broken connection while the heartbeat still finds that node in place. A primary that does not answer sends a read back to the
  * replica, unless the read needs the primary (a token the replica has not applied): then the caller gets the
  * failure, a 503, never an answer older than what the client has seen.
  *
@@ -159,8 +159,7 @@ public class FreshReads {
                         () -> router.withoutToken().replica()).chain(result -> {
                     if (consistency.token().isPresent() && confirmOnPrimary.test(result)) {
                         // the replica has applied the token: if the primary does not answer, its answer stands
-                        return driver.on(ReadWriteRouting.READ_PRIMARY).onFailure(DatabaseFailures::unavailable)
-                                .recoverWithItem(result);
+                        return onPrimary(driver).onFailure(DatabaseFailures::unavailable).recoverWithItem(result);
                     }
                     return Uni.createFrom().item(result);
                 }).map(result -> served(consistency, route, result));
@@ -170,7 +169,7 @@ public class FreshReads {
                             // connection of its pool until the socket timeout) and the heartbeat has since taken it
                             // out of the read path: the primary has all the replica had, so any token holds there
                             ReadRoute now = router.withoutToken();
-                            return driver.on(ReadWriteRouting.READ_PRIMARY).map(result -> served(consistency, now, result));
+                            return onPrimary(driver).map(result -> served(consistency, now, result));
                         });
             }
             if (route.strict() && primary.knownDown()) {
@@ -178,7 +177,7 @@ public class FreshReads {
                 consistency.routed(route);
                 return Uni.createFrom().failure(new TokenNotReachedException(null));
             }
-            return driver.on(ReadWriteRouting.READ_PRIMARY).map(result -> served(consistency, route, result))
+            return onPrimary(driver).map(result -> served(consistency, route, result))
                     .onFailure(DatabaseFailures::unavailable).recoverWithUni(e -> {
                         if (route.strict()) {
                             consistency.routed(route);
@@ -195,6 +194,15 @@ public class FreshReads {
                         return onReplica(driver).map(result -> served(consistency, ReadRoute.of(Reason.PRIMARY_DOWN), result));
                     });
         });
+    }
+
+    /**
+     * A read on the primary, run again on a fresh connection while the heartbeat still reaches the primary: a pooled
+     * connection that breaks under a read (PostgreSQL ended its session, the pool's idle timer closed it as the read
+     * took it) is no dead primary, and a read with a token has no other node to go to: without the retry it is a 503.
+     */
+    private <T> Uni<T> onPrimary(Driver<T> driver) {
+        return retry.read(() -> driver.on(ReadWriteRouting.READ_PRIMARY), driver::pause, primary::reachable);
     }
 
     private <T> Uni<T> onReplica(Driver<T> driver) {

@@ -161,14 +161,17 @@ public class ReactivePools {
                 password = simple.getWord();
             }
         }
-        // a pool waits for a free connection as long as Agroal's acquisition timeout (2 s), then fails the query
+        int socketTimeout = seconds(jdbc, "socketTimeout", 5);
+        // a pool waits for a free connection as long as Agroal's acquisition timeout (2 s), then fails the query.
+        // It retires a connection idle for a while itself, before the socket timeout below can close it: a socket
+        // closed by its idle timer at the moment a read takes it from the pool fails that read.
         PoolOptions poolOptions = new PoolOptions().setName("reactive-" + name)
                 .setMaxSize(config.read().reactivePoolSize())
                 .setConnectionTimeout(2).setConnectionTimeoutUnit(TimeUnit.SECONDS)
-                .setIdleTimeout(2).setIdleTimeoutUnit(TimeUnit.MINUTES)
+                .setIdleTimeout(socketTimeout > 0 ? Math.max(1, socketTimeout * 1000 - 2000) : 120_000)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS).setPoolCleanerPeriod(500)
                 .setMaxLifetime(5).setMaxLifetimeUnit(TimeUnit.MINUTES);
         List<Pool> pools = new ArrayList<>();
-        int socketTimeout = seconds(jdbc, "socketTimeout", 5);
         for (String hostPort : url.group(1).split(",")) {
             int colon = hostPort.lastIndexOf(':');
             PgConnectOptions connect = new PgConnectOptions()
@@ -184,7 +187,7 @@ public class ReactivePools {
             connect.setTcpKeepAlive(Boolean.parseBoolean(jdbc.getProperty("tcpKeepAlive", "true")));
             connect.setConnectTimeout((int) TimeUnit.SECONDS.toMillis(seconds(jdbc, "connectTimeout", 2)));
             // the JDBC socketTimeout: a node that stops answering fails the query instead of holding it (and its
-            // connection) until HAProxy cuts the session; an idle pooled connection is closed as well, and reopened
+            // connection) until HAProxy cuts the session
             if (socketTimeout > 0) {
                 connect.setReadIdleTimeout(socketTimeout);
                 connect.setIdleTimeoutUnit(TimeUnit.SECONDS);
