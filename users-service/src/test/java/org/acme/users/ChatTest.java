@@ -13,6 +13,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.stream.LongStream;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.acme.testing.ChatClient;
@@ -161,6 +162,27 @@ class ChatTest {
         assertEquals(1009, seen.code(), "the close code reaches a client that went on sending (no reset midway)");
         assertTrue(seen.connectionKeptMillis() >= 0 && seen.connectionKeptMillis() < 5_000,
                 "the server ends the connection itself, without the client's Close: " + seen);
+    }
+
+    @Test
+    void aClientThatStopsReadingHoldsUpNoOneAndIsCutOffPastItsOutbox() throws Exception {
+        String room = TestData.uniqueRoom();
+        // frames of ~4 KB (1,000 four-byte characters), 6 MB in all: more than the socket buffers (up to 4 MiB) and
+        // the outbox (50 frames in tests) hold
+        int count = 1500;
+        String text = "\uD83D\uDE00".repeat(999);
+        try (RawChat.Stalled mallory = RawChat.joinAndStopReading(RestAssured.port, room, "mallory");
+                ChatClient alice = Chats.join(room, "alice")) {
+            for (int i = 0; i < count; i++) {
+                alice.say(i % 10 + text, null);
+            }
+            assertEquals(count, alice.awaitMessages(count, 60), "the reading member gets every message");
+            assertEquals(LongStream.rangeClosed(1, count).boxed().toList(), alice.ids(), "in order, without gaps");
+
+            RawChat.Received stalled = mallory.readToEnd(20);
+            assertEquals(1013, stalled.closeCode(), "told to reconnect (with after) once too far behind: " + stalled);
+            assertTrue(stalled.messages() < count, "cut off, not buffered without bound: " + stalled);
+        }
     }
 
     @Test

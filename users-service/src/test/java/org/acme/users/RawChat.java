@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A chat client over a plain socket: sends one text message cut into fragments at any byte, mid-character included,
@@ -55,6 +56,56 @@ final class RawChat {
             }
             return new CloseSeen(code, closeFrameAt == 0 ? -1 : (System.nanoTime() - closeFrameAt) / 1_000_000);
         }
+    }
+
+    /**
+     * Joins ROOM with a receive buffer of a few KiB and stops reading after the hello: a client on a slow link, or one
+     * that stalls on purpose. Read it later with {@link Stalled#readToEnd(int)}.
+     */
+    static Stalled joinAndStopReading(int port, String room, String user) throws IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(4096); // before connecting: the window it offers stays small
+        socket.connect(new java.net.InetSocketAddress("localhost", port), 5_000);
+        socket.setSoTimeout(15_000);
+        handshake(socket.getOutputStream(), socket.getInputStream(), port, room, user);
+        readFrame(socket.getInputStream()); // the hello
+        return new Stalled(socket);
+    }
+
+    /** A client that stopped reading. */
+    static final class Stalled implements AutoCloseable {
+        private final Socket socket;
+
+        private Stalled(Socket socket) {
+            this.socket = socket;
+        }
+
+        /**
+         * Reads what the server sent, up to its Close frame or the end of the connection (at most SECONDS, pings keep
+         * coming): the message frames and the close code (-1: none came).
+         */
+        Received readToEnd(int seconds) throws IOException {
+            int messages = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            InputStream in = socket.getInputStream();
+            for (byte[] frame = readFrame(in); frame != null && System.nanoTime() < deadline; frame = readFrame(in)) {
+                if ((frame[0] & 0x0f) == 0x8) {
+                    return new Received(messages, frame.length >= 3 ? ((frame[1] & 0xff) << 8) | (frame[2] & 0xff) : 1005);
+                } else if (new String(frame, 1, frame.length - 1, StandardCharsets.UTF_8).contains("\"type\":\"message\"")) {
+                    messages++;
+                }
+            }
+            return new Received(messages, -1);
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /** What a stalled client got once it read again: its message frames, and the server's close code. */
+    record Received(int messages, int closeCode) {
     }
 
     /** The next frame from the server (unmasked, under 64 KiB): its first byte, then its payload; null at the end. */

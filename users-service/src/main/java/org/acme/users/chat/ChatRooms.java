@@ -20,7 +20,8 @@ import org.jboss.logging.Logger;
  * This instance's members of every room, and what they are given: a hello, then every stored message of their room
  * exactly once, in id order, without gaps. A message whose id is not above a member's last id is dropped; one that
  * skips ids (notifications missed while the primary was away) makes the room first read the missing ones from the
- * primary. Frames leave through each session's outbox, on the sender threads owned here.
+ * primary. Frames leave through each session's outbox without a thread waiting on the client; the sender threads
+ * owned here only close sockets (never on an event loop).
  */
 @ApplicationScoped
 public class ChatRooms {
@@ -100,13 +101,14 @@ public class ChatRooms {
         if (members == null) {
             return;
         }
-        String notice = frame instanceof ChatFrame.Message ? null : chat.toJson(frame); // not stored, no id
+        // one text for every member: the frame with its token (a notice is not stored, has no id)
+        String text = chat.toJson(frame instanceof ChatFrame.Message message ? message.withToken(token) : frame);
         for (ChatSession session : members) {
             if (frame instanceof ChatFrame.Message message) {
-                deliver(session, message.withToken(token));
+                deliver(session, message.id(), text);
             } else {
                 synchronized (session) {
-                    session.send(notice);
+                    session.send(text);
                 }
             }
         }
@@ -127,14 +129,15 @@ public class ChatRooms {
         return rooms.values().stream().flatMap(Set::stream).toList();
     }
 
-    private void deliver(ChatSession session, ChatFrame.Message message) {
+    /** Message ID, as TEXT, to SESSION: in order, without gaps, once. */
+    private void deliver(ChatSession session, long id, String text) {
         synchronized (session) {
-            if (message.id() > session.lastId + 1 && !catchUpOrClose(session)) {
+            if (id > session.lastId + 1 && !catchUpOrClose(session)) {
                 return;
             }
-            if (message.id() == session.lastId + 1) {
-                session.send(chat.toJson(message));
-                session.lastId = message.id();
+            if (id == session.lastId + 1) {
+                session.send(text);
+                session.lastId = id;
             }
             // id <= lastId: the client has it already
         }

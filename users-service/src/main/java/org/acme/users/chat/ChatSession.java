@@ -6,10 +6,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One client's socket. Frames leave through a bounded outbox drained by one sender at a time (a socket allows
- * one write at a time, and a slow client must not hold up the relay). {@code lastId} is what the client has
+ * One client's socket. Frames leave through a bounded outbox, one frame in flight at a time (in order, and a slow
+ * client must not hold up the relay: its frames wait in its outbox, and past the limit its socket is closed). {@code lastId} is what the client has
  * been given of its room; the relay guards it with this object's monitor.
  */
 final class ChatSession {
@@ -95,9 +96,14 @@ final class ChatSession {
             }
             draining = true;
         }
-        senders.execute(this::drain);
+        drain();
     }
 
+    /**
+     * Sends the outbox in order, one frame in flight: each frame goes out without waiting (the container writes it on
+     * the socket's event loop), and its completion sends the next, so no thread waits for a client. A write that
+     * completes at once continues this loop instead of nesting. Called by whoever set {@code draining}.
+     */
     private void drain() {
         while (true) {
             Object item;
@@ -110,19 +116,54 @@ final class ChatSession {
             }
             try {
                 if (item == PING) {
-                    socket.getBasicRemote().sendPing(ByteBuffer.allocate(0));
-                } else {
-                    socket.getBasicRemote().sendText((String) item);
+                    socket.getAsyncRemote().sendPing(ByteBuffer.allocate(0)); // written without waiting
+                    lastSentNanos = System.nanoTime();
+                    continue;
                 }
-                lastSentNanos = System.nanoTime();
+                Sent sent = new Sent();
+                socket.getAsyncRemote().sendText((String) item, result -> {
+                    if (!result.isOK()) {
+                        failed();
+                        return;
+                    }
+                    lastSentNanos = System.nanoTime();
+                    if (!sent.finishInPlace()) {
+                        drain(); // the loop below had already left: carry on from here
+                    }
+                });
+                if (sent.leave()) {
+                    return; // still being written: its completion carries on
+                }
             } catch (IOException | RuntimeException e) {
-                synchronized (outbox) {
-                    outbox.clear();
-                    draining = false;
-                }
-                close(CloseReason.CloseCodes.UNEXPECTED_CONDITION, "send failed");
+                failed();
                 return;
             }
+        }
+    }
+
+    /** The send failed (the client went away): nothing more goes to it, and the socket is closed off the event loop. */
+    private void failed() {
+        synchronized (outbox) {
+            outbox.clear();
+            draining = false;
+        }
+        senders.execute(() -> close(CloseReason.CloseCodes.UNEXPECTED_CONDITION, "send failed"));
+    }
+
+    /** Who carries on after one asynchronous send: the loop that made it, if the send completed before it left. */
+    private static final class Sent extends AtomicInteger {
+        private static final int PENDING = 0;
+        private static final int LEFT = 1;
+        private static final int DONE = 2;
+
+        /** The completion: true when the sending loop is still there and will go on by itself. */
+        boolean finishInPlace() {
+            return compareAndSet(PENDING, DONE);
+        }
+
+        /** The sending loop: true when it may leave (the completion will go on), false when the send is done already. */
+        boolean leave() {
+            return compareAndSet(PENDING, LEFT);
         }
     }
 }
