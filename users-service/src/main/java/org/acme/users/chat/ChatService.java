@@ -10,6 +10,7 @@ import jakarta.transaction.Transactional;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.acme.users.consistency.ConsistencyToken;
 import org.acme.users.consistency.FreshReads;
@@ -31,6 +32,13 @@ public class ChatService {
     // with JSON escaping the NOTIFY payload stays well under PostgreSQL's 8000-byte limit
     public static final int MAX_TEXT_LENGTH = 1000;
     public static final int MAX_PAGE = 500;
+    /**
+     * A message's id before the database gives it one, and how its frame reads then: the statement that numbers it
+     * puts the id there. Text cannot contain the mark: JSON escapes every quote inside a string.
+     */
+    static final long UNNUMBERED = Long.MIN_VALUE;
+    static final String ID_FIELD = "\"id\":";
+    static final String ID_MARK = ID_FIELD + UNNUMBERED;
 
     @Inject
     ChatMessageRepository messages;
@@ -57,17 +65,18 @@ public class ChatService {
     public Posted post(String room, String author, String text, String clientKey) {
         ChatMessage message = new ChatMessage();
         message.room = room;
-        message.id = messages.nextId(room);
+        message.id = UNNUMBERED; // the database numbers it: the frame says where its id goes
         message.author = author;
         message.body = text;
         message.clientKey = clientKey;
         message.sentAt = Instant.now().truncatedTo(ChronoUnit.MICROS); // PostgreSQL's precision
-        if (!messages.insertOnce(message)) {
+        OptionalLong id = messages.storeAndAnnounce(message, CHANNEL, toJson(ChatFrame.Message.of(message)), ID_MARK);
+        if (id.isEmpty()) {
             QuarkusTransaction.setRollbackOnly(); // gives the id back: ids stay gapless
             return new Posted(messages.findByClientKey(room, author, clientKey)
                     .orElseThrow(() -> new IllegalStateException("the key's message is committed, and never deleted")), true);
         }
-        messages.announce(CHANNEL, toJson(ChatFrame.Message.of(message)));
+        message.id = id.getAsLong();
         return new Posted(message, false);
     }
 
