@@ -153,10 +153,9 @@ class ReadConsistencyTest {
 
     @Test
     void aTokenAheadOfTheReplicaWithThePrimaryDownIs503NeverA404() throws Exception {
-        Response created = createUnreplicated("Unreplicated");
-        String token = created.header(TOKEN);
-        long id = created.jsonPath().getLong("id");
-        given().header(TOKEN, token).get("/users/" + id).then().statusCode(200).header(ROUTE, "primary; reason=token");
+        Unreplicated user = unreplicatedReadFromThePrimary("Unreplicated");
+        String token = user.token();
+        long id = user.id();
 
         PostgresPair.current.stop(PostgresPair.PRIMARY);
         for (int i = 0; i < 5; i++) {
@@ -176,10 +175,9 @@ class ReadConsistencyTest {
 
     @Test
     void aTokenReadWhoseSessionOnThePrimaryEndsUnderItIsTriedAgainNotA503() throws Exception {
-        Response created = createUnreplicated("Session ended");
-        String token = created.header(TOKEN);
-        long id = created.jsonPath().getLong("id");
-        given().header(TOKEN, token).get("/users/" + id).then().statusCode(200).header(ROUTE, "primary; reason=token");
+        Unreplicated user = unreplicatedReadFromThePrimary("Session ended");
+        String token = user.token();
+        long id = user.id();
 
         // the owner holds the table, so the next read on the primary waits there; its session is then ended under it
         // (as when PostgreSQL or a pool closes a connection a read has just taken). The primary itself is fine.
@@ -282,6 +280,19 @@ class ReadConsistencyTest {
         System.out.printf("read consistency: reads back on the replica %d ms after replication resumed%n",
                 (System.nanoTime() - restarted) / 1_000_000);
         given().get("/users/" + id).then().statusCode(200).header(ROUTE, "replica; reason=fresh");
+    }
+
+    /** A user the replica lacks, and the token of its create. */
+    private record Unreplicated(long id, String token) {
+    }
+
+    /** {@link #createUnreplicated}, then read back with its token: from the primary, as the token says. */
+    private static Unreplicated unreplicatedReadFromThePrimary(String name) {
+        Response created = createUnreplicated(name);
+        Unreplicated user = new Unreplicated(created.jsonPath().getLong("id"), created.header(TOKEN));
+        given().header(TOKEN, user.token()).get("/users/" + user.id()).then().statusCode(200)
+                .header(ROUTE, "primary; reason=token");
+        return user;
     }
 
     /** Replication disabled, then a user created: the primary has it, the replica never will until it is enabled. */

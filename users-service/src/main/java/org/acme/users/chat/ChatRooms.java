@@ -121,7 +121,9 @@ public class ChatRooms {
 
     @Scheduled(every = "${users.chat.ping-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void pingIdleClients() {
-        long idle = config.chat().pingInterval().toNanos();
+        // idle for half the interval, not the whole: a ping sent at the last tick is a hair under one interval old at
+        // this one, and would be skipped, so an idle socket would be pinged only every other interval
+        long idle = config.chat().pingInterval().toNanos() / 2;
         sessions().forEach(s -> s.pingIfIdle(idle));
     }
 

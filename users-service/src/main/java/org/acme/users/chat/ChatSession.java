@@ -6,12 +6,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One client's socket. Frames leave through a bounded outbox, one frame in flight at a time (in order, and a slow
- * client must not hold up the relay: its frames wait in its outbox, and past the limit its socket is closed). {@code lastId} is what the client has
- * been given of its room; the relay guards it with this object's monitor.
+ * client must not hold up the relay: its frames wait in its outbox, and past the limit its socket is closed).
+ * {@code lastId} is what the client has been given of its room; the relay guards it with this object's monitor.
  */
 final class ChatSession {
 
@@ -87,7 +88,7 @@ final class ChatSession {
             if (outbox.size() >= outboxLimit) {
                 outbox.clear();
                 // the client reconnects with after=<its last id> and catches up from the database
-                senders.execute(() -> close(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too far behind; reconnect with after"));
+                closeLater(CloseReason.CloseCodes.TRY_AGAIN_LATER, "too far behind; reconnect with after");
                 return;
             }
             outbox.add(item);
@@ -147,7 +148,19 @@ final class ChatSession {
             outbox.clear();
             draining = false;
         }
-        senders.execute(() -> close(CloseReason.CloseCodes.UNEXPECTED_CONDITION, "send failed"));
+        closeLater(CloseReason.CloseCodes.UNEXPECTED_CONDITION, "send failed");
+    }
+
+    /**
+     * Closes the socket on a sender thread (the caller may be an event loop); once the instance stops there are none,
+     * and ChatRooms.stop has closed every socket already.
+     */
+    private void closeLater(CloseReason.CloseCode code, String reason) {
+        try {
+            senders.execute(() -> close(code, reason));
+        } catch (RejectedExecutionException stopping) {
+            // see above: nothing left to close
+        }
     }
 
     /** Who carries on after one asynchronous send: the loop that made it, if the send completed before it left. */
