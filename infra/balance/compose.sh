@@ -79,13 +79,23 @@ nginx_healthy() { [ "$(container_health nginx)" = healthy ]; }
 compose_up() { # compose_up [DATA_ROOT]
   mkdir -p "$logs_dir"
   ensure_docker "${1:-}"
-  ensure_base_image bookworm
-  ensure_base_image trixie
+  # the two bases at once: each mostly waits on the mirror
+  local bookworm trixie
+  ensure_base_image bookworm & bookworm=$!
+  ensure_base_image trixie & trixie=$!
+  wait "$bookworm" || die "could not make debian:bookworm-slim"
+  wait "$trixie" || die "could not make debian:trixie-slim"
   if [ -z "${EXTRA_CA_CERTS:-}" ] && ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
     EXTRA_CA_CERTS=$(cat /usr/local/share/ca-certificates/*.crt)
     export EXTRA_CA_CERTS
   fi
   log "building the images (docker-compose build)"
+  # The service's image (a Maven build and an AOT training: minutes of CPU) beside the others (package downloads),
+  # then every service's build, which finds them all made.
+  local service
+  compose build migrator >>"$logs_dir/compose-build-service.log" 2>&1 & service=$!
+  compose build etcd haproxy nginx >>"$logs_dir/compose-build.log" 2>&1 || { wait "$service"; die "build failed (see $logs_dir/compose-build.log)"; }
+  wait "$service" || die "build failed (see $logs_dir/compose-build-service.log)"
   compose build >>"$logs_dir/compose-build.log" 2>&1 || die "build failed (see $logs_dir/compose-build.log)"
   compose up -d >>"$logs_dir/compose-up.log" 2>&1 || die "up failed (see $logs_dir/compose-up.log; docker-compose logs)"
   wait_for 180 "nginx in compose" nginx_healthy

@@ -11,16 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.acme.balance.topology.LocalTopology;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.acme.testing.ChatClient;
 
 /**
@@ -28,29 +27,19 @@ import org.acme.testing.ChatClient;
  * sent on one instance reaches the room's members on every instance exactly once, in order, and a client whose
  * instance dies reconnects through nginx to another and catches up without a gap.
  */
+@ExtendWith(SharedTopology.class)
 class ChatAcrossInstancesIT {
 
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
 
-    static final Path ROOT = TopologyIT.ROOT;
-    /** nginx 21080, instances 21081-21083, HAProxy 18000/18001, PostgreSQL 28432/28433 (see TopologyIT). */
-    static final int PORT_OFFSET = 13000;
+    static final Path ROOT = SharedTopology.ROOT;
     static final List<String> INSTANCES = List.of("users-backend-1", "users-backend-2");
 
     static LocalTopology balance;
 
     @BeforeAll
-    static void up() {
-        balance = new LocalTopology(ROOT, ROOT.resolve("topology-tests/target/balance-chat-it"), PORT_OFFSET, Map.of());
-        balance.down(true);
-        balance.up();
-    }
-
-    @AfterAll
-    static void down() {
-        if (balance != null) {
-            balance.downKeepingLogs(ROOT.resolve("topology-tests/target/logs/balance-chat-it"));
-        }
+    static void topology() {
+        balance = SharedTopology.balance();
     }
 
     static String uniqueRoom(String name) {
