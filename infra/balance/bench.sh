@@ -311,11 +311,14 @@ stop_pid() { # stop_pid PID: SIGTERM, and wait until it is gone (at most 20 s, t
 # the topology (nginx does not know it), with the runner's environment and JVM options plus the ones given. Prints its
 # PID; the bench stops it on exit if it is still running.
 bench_instance() {
+  # one instance beside the runner's: the connection budget must hold with it too
+  budget_check -q 1 >&2
+  bench_spawn "$@"
+}
+bench_spawn() { # bench_spawn: bench_instance without the budget check (a start's timing must not include it: ~1 s)
   local name=$1 port=$2 management=$3 java=$4; shift 4
   local setting envs=() opts=()
   for setting in "$@"; do case "$setting" in -*) opts+=("$setting") ;; *) envs+=("$setting") ;; esac; done
-  # one instance beside the runner's: the connection budget must hold with it too
-  budget_check -q 1 >&2
   # shellcheck disable=SC2046,SC2086 # the runner's env and option lists are word lists by construction
   (cd "$app_dir" && exec env $(service_env 1) USERS_INSTANCE_NAME="$name" USERS_HTTP_PORT="$port" \
     USERS_MANAGEMENT_PORT="$management" "${envs[@]}" setsid "$java" $java_opts "${opts[@]}" -jar quarkus-run.jar) \
@@ -346,8 +349,10 @@ start_serving() {
 startup_ms() {
   local java=$1 path=$2; shift 2
   local start now pid port=$bench_fresh_port
+  budget_check -q 1 >&2
   start=${EPOCHREALTIME/./}
-  pid=$(bench_instance bench-startup "$port" 0 "$java" "$@")
+  echo "$start" > "$bench_work/startup-exec-us" # (for start_timeline: this runs in a command substitution)
+  pid=$(bench_spawn bench-startup "$port" 0 "$java" "$@")
   # wait for the port without a process per try, then for the 200
   until { true <>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null && curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port$path" 2>/dev/null; do
     alive "$pid" || die "bench: the startup instance died (see ./balance logs bench-startup)"
@@ -464,8 +469,30 @@ jdk_startup() {
     record "jdk.$jdk.start.plain" "$(startup_ms "$java" "/users/${ids%-*}")"
     record "jdk.$jdk.started-in.plain" "$(started_in_ms)"
   done
+  start_timeline "$jdk" "$java" "$ids" $cache
   # shellcheck disable=SC2086
   memory_after_load "$jdk" "$java" "$ids" $cache
+}
+
+# start_timeline JDK JAVA IDS [-JVM_OPTION...]: one more fresh start, Quarkus printing what each of its start steps took
+# (quarkus.debug.print-startup-times, a runtime switch); recorded as jdk.JDK.timeline.total (exec to the first 200),
+# .before (exec to Quarkus' own clock), .started-in (Quarkus' "started in"), and one .step line per step: NAME MS
+start_timeline() {
+  local jdk=$1 java=$2 ids=$3; shift 3
+  local log=$logs_dir/bench-startup.log lines exec_us total started_at started_in
+  lines=$( { [ -f "$log" ] && wc -l <"$log"; } || echo 0)
+  total=$(startup_ms "$java" "/users/${ids%-*}" "$@" -Dquarkus.debug.print-startup-times=true)
+  exec_us=$(cat "$bench_work/startup-exec-us")
+  record "jdk.$jdk.timeline.total" "$total"
+  # the wall-clock time of the "started in" line, less its figure: when Quarkus' own clock began
+  started_at=$(tail -n +$((lines + 1)) "$log" | grep -m1 'started in [0-9.]*s' | cut -c1-23 | tr , .)
+  started_in=$(tail -n +$((lines + 1)) "$log" | grep -o -m1 'started in [0-9.]*s' | tr -dc '0-9.')
+  if [ -n "$started_at" ] && [ -n "$started_in" ]; then
+    record "jdk.$jdk.timeline.started-in" "$(awk -v s="$started_in" 'BEGIN { printf "%d", s * 1000 }')"
+    record "jdk.$jdk.timeline.listening" "$(( ($(date -d "$started_at" +%s%6N) - exec_us) / 1000 ))"
+  fi
+  tail -n +$((lines + 1)) "$log" | sed -nE 's/.*Build step ([A-Za-z0-9_.$]+) completed in: ([0-9]+)ms.*/\1 \2/p' \
+    | while read -r step ms; do record "jdk.$jdk.timeline.step" "$step" "$ms"; done
 }
 
 # jdk_serving JDK JAVA IDS: nginx's serving instances restarted on JAVA: the first BENCH_COLD_SECONDS of load through
@@ -591,17 +618,21 @@ pair_side() {
 }
 
 # chat_latency: org.acme.balance.bench.ChatLatency through nginx (BENCH_CHAT_SOCKETS members of one room, BENCH_CHAT_RATE
-# messages a second for BENCH_CHAT_SECONDS, each timed from its send to its delivery on every member), recorded as
+# messages a second for BENCH_CHAT_SECONDS, each timed from its send to its delivery on every member), twice, as the
+# HTTP paths are measured once warm: the first run on instances that have served no chat since their start (recorded as
+# chat.latency.first), then the figure (chat.latency):
 # chat.latency sockets messages deliveries missing p50_ms p99_ms p99.9_ms max_ms instances
 chat_latency() {
-  local out line
-  out=$(java -XX:+UseSerialGC -cp "$(tools_classpath)" org.acme.balance.bench.ChatLatency \
-    "http://127.0.0.1:$nginx_port" "$bench_chat_sockets" "$bench_chat_rate" "$bench_chat_seconds") \
-    || die "bench: the chat latency run failed: $out"
-  line=$(grep $'^CHAT\t' <<<"$out") || die "bench: the chat latency run printed no result: $out"
-  # shellcheck disable=SC2086 # the fields, one argument each
-  record chat.latency ${line#CHAT$'\t'}
-  log "chat: ${line#CHAT$'\t'}"
+  local out line key
+  for key in chat.latency.first chat.latency; do
+    out=$(java -XX:+UseSerialGC -cp "$(tools_classpath)" org.acme.balance.bench.ChatLatency \
+      "http://127.0.0.1:$nginx_port" "$bench_chat_sockets" "$bench_chat_rate" "$bench_chat_seconds") \
+      || die "bench: the chat latency run failed: $out"
+    line=$(grep $'^CHAT\t' <<<"$out") || die "bench: the chat latency run printed no result: $out"
+    # shellcheck disable=SC2086 # the fields, one argument each
+    record "$key" ${line#CHAT$'\t'}
+    log "$key: ${line#CHAT$'\t'}"
+  done
 }
 
 # failovers: the demos failover-replica and leader-killed under their load; their output and exit status
