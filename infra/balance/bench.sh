@@ -11,8 +11,9 @@
 #
 # Protocol (docs/benchmarks.md says it too): wrk runs of BENCH_SECONDS at BENCH_CONNECTIONS; a path's steady figure is
 # the last of runs repeated until two in a row differ by under 5% (at most BENCH_MAX_RUNS). For each JDK: three fresh
-# starts with the cache (AppCDS on 17, the AOT cache on 25) and three without, to the first 200; a fresh instance's
-# memory after one run of load (RSS and native memory tracking); then nginx's serving instances restarted on it: the
+# starts with the cache (AppCDS on 17, the AOT cache on 25) and three without, to the first 200 (the runner's connection
+# budget check, ~1 s of bash, done before the clock starts); one more with the cache and Quarkus printing each start
+# step's time (the start timeline); a fresh instance's memory after one run of load (RSS and native memory tracking); then nginx's serving instances restarted on it: the
 # first BENCH_COLD_SECONDS of load (cold), BENCH_WARMUP_RUNS warm-up runs, the steady figure, their RSS. The other
 # paths run on the last JDK measured, which is the runner's own choice (BALANCE_JDK).
 #
