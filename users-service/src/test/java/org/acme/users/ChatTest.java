@@ -168,7 +168,7 @@ class ChatTest {
     void aClientThatStopsReadingHoldsUpNoOneAndIsCutOffPastItsOutbox() throws Exception {
         String room = TestData.uniqueRoom();
         // frames of ~4 KB (1,000 four-byte characters), 6 MB in all: more than the socket buffers (up to 4 MiB) and
-        // the outbox (50 frames in tests) hold
+        // the outbox (200 frames in tests, 0.8 MB) hold
         int count = 1500;
         String text = "\uD83D\uDE00".repeat(999);
         try (RawChat.Stalled mallory = RawChat.joinAndStopReading(RestAssured.port, room, "mallory");
@@ -176,8 +176,7 @@ class ChatTest {
             for (int i = 0; i < count; i++) {
                 alice.say(i % 10 + text, null);
             }
-            // alice's posts are handled one after the other (one socket): 1,500 of them took over 60 s once on a slow
-            // CI machine (the packaged jar on JDK 17), so the bound is wide; a stall still fails it
+            // alice's posts are handled one after the other (one socket): a wide bound; a stall still fails it
             assertEquals(count, alice.awaitMessages(count, 180), "the reading member gets every message");
             assertEquals(LongStream.rangeClosed(1, count).boxed().toList(), alice.ids(), "in order, without gaps");
 
