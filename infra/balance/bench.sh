@@ -477,23 +477,23 @@ jdk_startup() {
 
 # start_timeline JDK JAVA IDS [-JVM_OPTION...]: one more fresh start, Quarkus printing what each of its start steps took
 # (quarkus.debug.print-startup-times, a runtime switch); recorded as jdk.JDK.timeline.total (exec to the first 200),
-# .before (exec to Quarkus' own clock), .started-in (Quarkus' "started in"), and one .step line per step: NAME MS
+# .listening (exec to the "started in" line), .started-in (Quarkus' figure), and one .step line per step: NAME MS
 start_timeline() {
   local jdk=$1 java=$2 ids=$3; shift 3
-  local log=$logs_dir/bench-startup.log lines exec_us total started_at started_in
+  local log=$logs_dir/bench-startup.log lines exec_us total run_log started_at started_in
   lines=$( { [ -f "$log" ] && wc -l <"$log"; } || echo 0)
   total=$(startup_ms "$java" "/users/${ids%-*}" "$@" -Dquarkus.debug.print-startup-times=true)
   exec_us=$(cat "$bench_work/startup-exec-us")
+  run_log=$(tail -n +$((lines + 1)) "$log") # this start's lines only (the log is appended to)
   record "jdk.$jdk.timeline.total" "$total"
-  # the wall-clock time of the "started in" line, less its figure: when Quarkus' own clock began
-  started_at=$(tail -n +$((lines + 1)) "$log" | grep -m1 'started in [0-9.]*s' | cut -c1-23 | tr , .)
-  started_in=$(tail -n +$((lines + 1)) "$log" | grep -o -m1 'started in [0-9.]*s' | tr -dc '0-9.')
+  started_at=$(grep -m1 'started in [0-9.]*s' <<<"$run_log" | cut -c1-23 | tr , .)
+  started_in=$(grep -o -m1 'started in [0-9.]*s' <<<"$run_log" | tr -dc '0-9.')
   if [ -n "$started_at" ] && [ -n "$started_in" ]; then
     record "jdk.$jdk.timeline.started-in" "$(awk -v s="$started_in" 'BEGIN { printf "%d", s * 1000 }')"
     record "jdk.$jdk.timeline.listening" "$(( ($(date -d "$started_at" +%s%6N) - exec_us) / 1000 ))"
   fi
-  tail -n +$((lines + 1)) "$log" | sed -nE 's/.*Build step ([A-Za-z0-9_.$]+) completed in: ([0-9]+)ms.*/\1 \2/p' \
-    | while read -r step ms; do record "jdk.$jdk.timeline.step" "$step" "$ms"; done
+  sed -nE 's/.*Build step ([A-Za-z0-9_.$]+) completed in: ([0-9]+)ms.*/\1 \2/p' \
+    <<<"$run_log" | while read -r step ms; do record "jdk.$jdk.timeline.step" "$step" "$ms"; done
 }
 
 # jdk_serving JDK JAVA IDS: nginx's serving instances restarted on JAVA: the first BENCH_COLD_SECONDS of load through
