@@ -73,6 +73,23 @@ ensure_base_image() { # ensure_base_image SUITE: debian:SUITE-slim (bookworm: ev
   rm -rf "$rootfs"
 }
 
+# Why a compose step failed, on stderr (CI keeps only what was printed): the end of the step's log, the
+# containers' states, and the last lines of each one that is not running and healthy.
+compose_failure() { # compose_failure WHAT LOG
+  local what=$1 step_log=$2 id name state
+  log "$what; the end of $step_log:"
+  tail -n 30 "$step_log" 2>/dev/null | sed 's/^/    /' >&2
+  compose ps >&2 2>&1 || true
+  for id in $(compose ps -q 2>/dev/null); do
+    name=$(docker inspect -f '{{.Name}}' "$id" 2>/dev/null) || continue
+    state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}} exit={{.State.ExitCode}}' "$id" 2>/dev/null)
+    case "$state" in "running healthy "*|"exited  exit=0") continue ;; esac
+    log "container ${name#/} ($state), its last lines:"
+    docker logs --tail 25 "$id" 2>&1 | sed 's/^/    /' >&2
+  done
+  die "$what (the containers' logs: docker-compose -p ${BALANCE_COMPOSE_PROJECT:-balance} -f docker-compose-balance.yml logs)"
+}
+
 container_health() { docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q "$1")" 2>/dev/null; }
 nginx_healthy() { [ "$(container_health nginx)" = healthy ]; }
 
@@ -94,11 +111,11 @@ compose_up() { # compose_up [DATA_ROOT]
   # then every service's build, which finds them all made.
   local service
   compose build migrator >>"$logs_dir/compose-build-service.log" 2>&1 & service=$!
-  compose build etcd haproxy nginx >>"$logs_dir/compose-build.log" 2>&1 || { wait "$service"; die "build failed (see $logs_dir/compose-build.log)"; }
-  wait "$service" || die "build failed (see $logs_dir/compose-build-service.log)"
-  compose build >>"$logs_dir/compose-build.log" 2>&1 || die "build failed (see $logs_dir/compose-build.log)"
-  compose up -d >>"$logs_dir/compose-up.log" 2>&1 || die "up failed (see $logs_dir/compose-up.log; docker-compose logs)"
-  wait_for 180 "nginx in compose" nginx_healthy
+  compose build etcd haproxy nginx >>"$logs_dir/compose-build.log" 2>&1 || { wait "$service"; compose_failure "build failed" "$logs_dir/compose-build.log"; }
+  wait "$service" || compose_failure "the service's build failed" "$logs_dir/compose-build-service.log"
+  compose build >>"$logs_dir/compose-build.log" 2>&1 || compose_failure "build failed" "$logs_dir/compose-build.log"
+  compose up -d >>"$logs_dir/compose-up.log" 2>&1 || compose_failure "up failed" "$logs_dir/compose-up.log"
+  (wait_for 180 "nginx in compose" nginx_healthy) || compose_failure "nginx in compose not healthy" "$logs_dir/compose-up.log"
   log "the compose stack is up: http://127.0.0.1:${BALANCE_HTTP_PORT:-8080}/users   (docker-compose -p ${BALANCE_COMPOSE_PROJECT:-balance} -f docker-compose-balance.yml ps)"
 }
 

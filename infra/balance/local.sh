@@ -219,9 +219,9 @@ log_excerpt() { # the end of a node's log since its start, indented
 }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 haproxy_csv() { curl -fsS --max-time 2 "http://127.0.0.1:$stats_port/;csv"; }
-haproxy_sees_up() { # a leader on the write port, the replica on the read port
+haproxy_sees_up() { # a leader Patroni confirmed on the write port (the check the image's healthcheck makes), the replica on the read port
   local csv; csv=$(haproxy_csv) || return 1
-  grep -q "^write,service-db-[0-9]*,.*,UP," <<<"$csv" && grep -q "^read,service-db-replica,.*,UP," <<<"$csv"
+  "$root/haproxy/leader-routed.sh" <<<"$csv" && grep -q "^read,service-db-replica,.*,UP," <<<"$csv"
 }
 
 start_db() { # start_db service-db-replica: create and bootstrap on first use, then start
