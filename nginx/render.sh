@@ -6,6 +6,7 @@
 #   USERS_BACKUP_BACKENDS  instances used only when all of the above are down (users-backend-3)
 #   NGINX_LISTEN           [8080]  address:port or port (plain HTTP)
 #   NGINX_TLS_LISTEN       [8443]  address:port or port (HTTPS)
+#   NGINX_STATUS_LISTEN    [127.0.0.1:9191]  stub_status for the nginx exporter (loopback only: not the API's ports)
 #   NGINX_TLS_CERT, NGINX_TLS_KEY  a real certificate and its key (PEM); when unset, a self-signed one for the
 #                          names below is made once in $NGINX_STATE/tls (local use only)
 #   NGINX_SERVER_NAMES     [localhost 127.0.0.1]  the host names served; any other Host gets 421
@@ -22,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: render.sh OUTPUT}
 : "${USERS_BACKENDS:?USERS_BACKENDS must list the instances (host:port ...)}"
 export NGINX_LISTEN="${NGINX_LISTEN:-8080}" NGINX_TLS_LISTEN="${NGINX_TLS_LISTEN:-8443}" NGINX_STATE="${NGINX_STATE:-/tmp/nginx}"
-export NGINX_TEMP="${NGINX_TEMP:-$NGINX_STATE}"
+export NGINX_TEMP="${NGINX_TEMP:-$NGINX_STATE}" NGINX_STATUS_LISTEN="${NGINX_STATUS_LISTEN:-127.0.0.1:9191}"
 export NGINX_ACCESS_LOG="${NGINX_ACCESS_LOG:-/dev/stdout}" NGINX_ERROR_LOG="${NGINX_ERROR_LOG:-/dev/stderr}"
 export NGINX_SERVER_NAMES="${NGINX_SERVER_NAMES:-localhost 127.0.0.1}"
 export NGINX_RATE_LIMIT="${NGINX_RATE_LIMIT:-10000r/s}" NGINX_RATE_BURST="${NGINX_RATE_BURST:-2000}"
@@ -67,5 +68,5 @@ else
 fi
 
 # Only our variables: nginx's own ($host, $status, ...) stay as they are.
-envsubst '${NGINX_LISTEN} ${NGINX_TLS_LISTEN} ${NGINX_STATE} ${NGINX_TEMP} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG} ${USERS_API_SERVERS} ${USERS_WS_SERVERS} ${NGINX_SERVER_NAMES} ${NGINX_RATE_LIMIT} ${NGINX_RATE_BURST} ${NGINX_CONN_LIMIT} ${NGINX_TLS_CERT} ${NGINX_TLS_KEY} ${NGINX_JS_MODULE} ${NGINX_HOME}' \
+envsubst '${NGINX_LISTEN} ${NGINX_TLS_LISTEN} ${NGINX_STATUS_LISTEN} ${NGINX_STATE} ${NGINX_TEMP} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG} ${USERS_API_SERVERS} ${USERS_WS_SERVERS} ${NGINX_SERVER_NAMES} ${NGINX_RATE_LIMIT} ${NGINX_RATE_BURST} ${NGINX_CONN_LIMIT} ${NGINX_TLS_CERT} ${NGINX_TLS_KEY} ${NGINX_JS_MODULE} ${NGINX_HOME}' \
   < "$here/nginx.conf.template" > "$out"
