@@ -695,8 +695,18 @@ status() {
   local access=$logs_dir/nginx-access.log
   echo "nginx's view (last 100 requests in $access):"
   if [ -s "$access" ]; then
-    tail -n 100 "$access" | sed -nE 's/.*" ([0-9]{3}) .* served_by=([^ ]*)$/\2 \1/p' | sort | uniq -c |
-      awk '{ printf "  %-20s status %s: %d\n", ($2 == "-" ? "(nginx itself)" : $2), $3, $1 }'
+    # one JSON object a line (nginx.conf.template, log_format balance); a line that is not one is skipped
+    tail -n 100 "$access" | python3 -c '
+import collections, json, sys
+counts = collections.Counter()
+for line in sys.stdin:
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        continue
+    counts[(entry.get("served_by") or "(nginx itself)", str(entry.get("status")))] += 1
+for (served_by, status), n in sorted(counts.items()):
+    print("  %-20s status %s: %d" % (served_by, status, n))'
     grep -h "temporarily disabled\|no live upstreams" "$logs_dir/nginx.log" 2>/dev/null | tail -n 3 |
       sed -E 's/^([0-9/]+ [0-9:]+) .*\] [^ ]+ (.*) while .*upstream: "([^"]*)".*/  recent: \1 \2 \3/' || true
   else
