@@ -18,6 +18,7 @@
 #   PG_LISTEN [127.0.0.1]  PG_CLIENT_CIDR [127.0.0.1/32]  PG_CHECK_CIDR [127.0.0.1/32] (health-check role, space-separated)
 #   PG_SUPERUSER_PASSWORD (init)  USERS_DB [users]
 #   USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD (bootstrap)
+#   USERS_MONITOR_PASSWORD [empty: the monitoring role users_monitor cannot log in with a password] (bootstrap)
 #   USERS_PRIMARY_HOSTS [127.0.0.1] USERS_PRIMARY_PORTS (bootstrap replica: the primary's members, comma-separated,
 #   where the subscription connects)
 set -euo pipefail
@@ -134,7 +135,8 @@ CONF
   bootstrap)
     role=${1:?primary|replica missing}
     vars=(-v ON_ERROR_STOP=1 -v "db=${USERS_DB:-users}"
-          -v "owner_password=${USERS_OWNER_PASSWORD:?}" -v "reader_password=${USERS_READER_PASSWORD:?}")
+          -v "owner_password=${USERS_OWNER_PASSWORD:?}" -v "reader_password=${USERS_READER_PASSWORD:?}"
+          -v "monitor_password=${USERS_MONITOR_PASSWORD:-}")
     case "$role" in
       primary)
         vars+=(-v "writer_password=${USERS_WRITER_PASSWORD:?}" -v "replicator_password=${USERS_REPLICATOR_PASSWORD:?}") ;;

@@ -35,14 +35,18 @@ stats_port=$((7000 + offset))
 replica_port=$((15433 + offset))
 etcd_port=$((2479 + offset))
 etcd_peer_port=$((2480 + offset))
+nginx_status_port=$((9197 + offset)) # stub_status, for the monitoring (infra/balance/monitoring.sh)
 app_dir=$root/users-service/target/quarkus-app
 jar=$app_dir/quarkus-run.jar
 java_opts=${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m}
 run=$BALANCE_HOME/run
 logs_dir=$BALANCE_HOME/logs
 pg_node=$root/postgres/pg-node.sh
-secret_names=(PG_SUPERUSER_PASSWORD USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD
+secret_names=(PG_SUPERUSER_PASSWORD USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD USERS_MONITOR_PASSWORD
               PG_REPLICATION_PASSWORD PATRONI_RESTAPI_PASSWORD)
+# the monitoring processes (Prometheus, the exporters, mtail): not nodes, started after them
+# shellcheck source=infra/balance/monitoring.sh
+source "$root/infra/balance/monitoring.sh"
 
 log() { printf 'balance: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -64,12 +68,19 @@ deps() {
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   for tool in curl unzip pgrep; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  # Prometheus, promtool, the exporters, mtail (infra/balance/monitoring.sh): installed without starting their services
+  local before=${#missing[@]} monitoring_missing; monitoring_deps; monitoring_missing=("${missing[@]:$before}"); missing=("${missing[@]:0:$before}")
   if [ ${#missing[@]} -gt 0 ]; then
     missing=("${missing[@]/pgrep/procps}")
     log "installing ${missing[*]}"
     sudo_if_needed apt-get update -qq
     # No system services are needed: the runner starts its own PostgreSQL, HAProxy and nginx on other ports.
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ${#monitoring_missing[@]} -gt 0 ]; then
+    log "installing ${monitoring_missing[*]}"
+    [ ${#missing[@]} -gt 0 ] || sudo_if_needed apt-get update -qq
+    monitoring_install "${monitoring_missing[@]}"
   fi
 }
 
@@ -451,7 +462,8 @@ start_nginx() {
   local temp; temp=$(pg_base)/nginx-temp
   mkdir -p "$(pg_base)"; chmod 755 "$(pg_base)"
   USERS_BACKENDS=$(backends primary) USERS_BACKUP_BACKENDS=$(backends backup) NGINX_LISTEN=127.0.0.1:$nginx_port \
-  NGINX_TLS_LISTEN=127.0.0.1:$nginx_tls_port NGINX_SERVER_NAMES=$(server_names) NGINX_TEMP=$temp \
+  NGINX_TLS_LISTEN=127.0.0.1:$nginx_tls_port NGINX_STATUS_LISTEN=127.0.0.1:$nginx_status_port \
+  NGINX_SERVER_NAMES=$(server_names) NGINX_TEMP=$temp \
   NGINX_STATE=$BALANCE_HOME/nginx NGINX_ACCESS_LOG=$logs_dir/nginx-access.log NGINX_ERROR_LOG=$logs_dir/nginx.log \
     "$root/nginx/render.sh" "$conf"
   [ "$(id -u)" = 0 ] && chown -R nobody "$temp"
@@ -553,6 +565,8 @@ up() {
   start_node nginx
   wait_for 15 "nginx" http_ok "http://127.0.0.1:$nginx_port/host"
   if [ -n "$up_caller_trap" ]; then trap -- "$up_caller_trap" EXIT; else trap - EXIT; fi
+  # after the nodes, outside up's failure handling: monitoring that does not start is reported, not a failed up
+  start_monitoring || true
   cat >&2 <<EOF
 balance: the topology is up
   API (nginx)          http://127.0.0.1:$nginx_port/users   (try /host, /db, /chat.html)
@@ -561,6 +575,7 @@ balance: the topology is up
   instances            $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(instance_port "users-backend-$i")"; done)
   management           $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(management_port "users-backend-$i")"; done)(/q/health, /q/metrics, /q/openapi; not through nginx)
   databases            service-db: Patroni members service-db-1 127.0.0.1:$(member_pg_port service-db-1), service-db-2 127.0.0.1:$(member_pg_port service-db-2) (leader now: $(leader_member)); service-db-replica 127.0.0.1:$replica_port
+  monitoring           $(monitoring_on && echo "Prometheus http://127.0.0.1:$prometheus_port/ (/targets, /alerts)" || echo "off (BALANCE_MONITORING=off)")
   ./balance status | logs NODE | kill NODE | freeze NODE | thaw NODE | start NODE | switchover | demo list | down
 EOF
 }
@@ -665,6 +680,7 @@ signal_node() { # signal_node NODE STOP|CONT
 
 down() {
   local node leader
+  stop_monitoring
   leader=$(leader_member 2>/dev/null) || leader=""
   for node in $(nodes | tr ' ' '\n' | tac); do
     # the leader after its standby (a leader stopped first hands the lead over on its way out), etcd last
@@ -684,6 +700,7 @@ status() {
     pid=-; [ "$state" = down ] || pid=$(pid_of "$node")
     printf '%-20s %-8s %-7s %s\n' "$node" "$pid" "$state" "$(address_of "$node")"
   done
+  monitoring_status
   local cache; cache=$(cds_opts)
   echo "instances' JVM: $("$(instance_java)" -version 2>&1 | head -1), $java_opts ${cache:-(no class cache yet: up makes it)}"
   echo

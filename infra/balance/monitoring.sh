@@ -1,0 +1,195 @@
+# The local runner's monitoring (sourced by local.sh; issue #22, docs/operations.md "Monitoring"): one Prometheus
+# on 127.0.0.1 that scrapes every hop, and the exporters it needs, as processes beside the nodes. They are not nodes:
+# nodes() is what the failure tests kill, freeze and count; `./balance up` starts these after the nodes, and a
+# monitoring process that cannot start is reported, never a failed up.
+#
+# Settings (environment):
+#   BALANCE_MONITORING            [on]  off: up starts none of it (down still stops what runs)
+#   BALANCE_MONITORING_INTERVAL   [2s]  Prometheus' scrape and rule evaluation interval
+#   BALANCE_MONITORING_RETENTION  [6h]  Prometheus' data under $BALANCE_HOME/monitoring/data
+#   ports (plus BALANCE_PORT_OFFSET): Prometheus 9190, the nginx exporter
+#   9192, mtail 9193, postgres_exporter 9194 (service-db-1), 9195 (service-db-2), 9196 (service-db-replica), nginx's
+#   stub_status 9197 (nginx itself listens: not 9191, render.sh's default, which an nginx rendered by hand takes)
+
+prometheus_port=$((9190 + offset))
+nginx_exporter_port=$((9192 + offset))
+mtail_port=$((9193 + offset))
+monitoring_dir=$BALANCE_HOME/monitoring
+
+monitors() { # the monitoring processes, in start order (Prometheus last: its targets answer from its first scrape)
+  echo pg-exporter-service-db-1 pg-exporter-service-db-2 pg-exporter-service-db-replica nginx-exporter mtail prometheus
+}
+pg_exporter_port() { case "$1" in service-db-1) echo $((9194 + offset)) ;; service-db-2) echo $((9195 + offset)) ;; service-db-replica) echo $((9196 + offset)) ;; esac; }
+pg_node_port() { if [ "$1" = service-db-replica ]; then echo "$replica_port"; else member_pg_port "$1"; fi; }
+monitor_program() {
+  case "$1" in
+    pg-exporter-*) echo prometheus-postgres-exporter ;;
+    nginx-exporter) echo prometheus-nginx-exporter ;;
+    *) echo "$1" ;;
+  esac
+}
+monitor_address() {
+  case "$1" in
+    pg-exporter-*) echo "127.0.0.1:$(pg_exporter_port "${1#pg-exporter-}")" ;;
+    nginx-exporter) echo "127.0.0.1:$nginx_exporter_port" ;;
+    mtail) echo "127.0.0.1:$mtail_port" ;;
+    prometheus) echo "127.0.0.1:$prometheus_port" ;;
+  esac
+}
+monitor_pid() { # the PID of a monitoring process, if its pidfile names a process that still runs its program
+  local pid
+  pid=$(head -n 1 "$run/$1.pid" 2>/dev/null) && [ -n "$pid" ] || return 1
+  alive "$pid" && [ "$(readlink "/proc/$pid/exe" 2>/dev/null | xargs -r basename)" = "$(monitor_program "$1")" ] || return 1
+  echo "$pid"
+}
+
+monitoring_deps() { # deps(): the packages' commands (Debian bookworm's prometheus includes promtool)
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
+  command -v prometheus-nginx-exporter >/dev/null 2>&1 || missing+=(prometheus-nginx-exporter)
+  command -v mtail >/dev/null 2>&1 || missing+=(mtail)
+}
+# Debian's packages enable and start their own service on install (Prometheus on :9090, the exporters on theirs):
+# a policy-rc.d that denies every start for the duration of the install (unless one is there already), and the
+# units just installed left disabled. The runner starts its own processes, on its own ports.
+monitoring_install() { # monitoring_install PACKAGE...
+  local made=false units
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# balance: no service starts during this install (infra/balance/monitoring.sh)\nexit 101\n' |
+      sudo_if_needed tee /usr/sbin/policy-rc.d >/dev/null
+    sudo_if_needed chmod 755 /usr/sbin/policy-rc.d; made=true
+  fi
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || {
+    [ "$made" = false ] || sudo_if_needed rm -f /usr/sbin/policy-rc.d; return 1; }
+  [ "$made" = false ] || sudo_if_needed rm -f /usr/sbin/policy-rc.d
+  units=$(for p in "$@"; do case "$p" in prometheus|prometheus-*|mtail) echo "$p.service" ;; esac; done)
+  # shellcheck disable=SC2086
+  [ -z "$units" ] || ! [ -d /run/systemd/system ] || sudo_if_needed systemctl disable --now $units >/dev/null 2>&1 || true
+}
+
+monitoring_on() { [ "${BALANCE_MONITORING:-on}" != off ]; }
+
+# Prometheus' configuration from monitoring/render.sh with this topology's addresses
+render_monitoring() {
+  local i users="" pg="" node
+  for i in $(seq 1 "$instances"); do users+="users-backend-$i=127.0.0.1:$(management_port "users-backend-$i") "; done
+  for node in service-db-1 service-db-2 service-db-replica; do pg+="$node=127.0.0.1:$(pg_exporter_port "$node") "; done
+  PROMETHEUS_SCRAPE_INTERVAL=${BALANCE_MONITORING_INTERVAL:-2s} \
+  PROMETHEUS_SELF_TARGETS="prometheus=127.0.0.1:$prometheus_port" USERS_TARGETS=$users \
+  HAPROXY_TARGETS="haproxy=127.0.0.1:$stats_port" NGINX_EXPORTER_TARGETS="nginx=127.0.0.1:$nginx_exporter_port" \
+  MTAIL_TARGETS="nginx=127.0.0.1:$mtail_port" POSTGRES_TARGETS=$pg \
+  PATRONI_TARGETS="service-db-1=127.0.0.1:$(member_api_port service-db-1) service-db-2=127.0.0.1:$(member_api_port service-db-2)" \
+  ETCD_TARGETS="etcd=127.0.0.1:$etcd_port" \
+  USERS_BUDGET_PRIMARY_MAX_CONNECTIONS=$(budget_value USERS_BUDGET_PRIMARY_MAX_CONNECTIONS) \
+  USERS_BUDGET_PRIMARY_RESERVED=$(budget_value USERS_BUDGET_PRIMARY_RESERVED) \
+  USERS_BUDGET_REPLICA_MAX_CONNECTIONS=$(budget_value USERS_BUDGET_REPLICA_MAX_CONNECTIONS) \
+  USERS_BUDGET_REPLICA_RESERVED=$(budget_value USERS_BUDGET_REPLICA_RESERVED) \
+    "$root/monitoring/render.sh" "$1"
+}
+budget_value() { if [ -n "${!1:-}" ]; then echo "${!1}"; else sed -n "s/^$1=//p" "$root/infra/balance/budget.env" | tail -n 1; fi; }
+
+start_monitor() {
+  local name=$1 node pid
+  if pid=$(monitor_pid "$name"); then
+    # a running Prometheus takes a changed configuration or rules on SIGHUP
+    [ "$name" != prometheus ] || { render_monitoring "$monitoring_dir"; kill -HUP "$pid"; }
+    return 0
+  fi
+  case "$name" in
+    pg-exporter-*)
+      node=${name#pg-exporter-}
+      # the monitoring role over loopback (pg_hba: scram); one connection, in the budget's reserve. No default metrics,
+      # no pg_settings scrape, no database sizes: the queries of monitoring/postgres-queries.yaml and the bgwriter's.
+      DATA_SOURCE_NAME="postgresql://users_monitor:$USERS_MONITOR_PASSWORD@127.0.0.1:$(pg_node_port "$node")/users?sslmode=disable&application_name=postgres_exporter" \
+        spawn "$name" prometheus-postgres-exporter --web.listen-address="$(monitor_address "$name")" \
+          --disable-default-metrics --disable-settings-metrics --no-collector.database \
+          --extend.query-path="$root/monitoring/postgres-queries.yaml" --log.level=warn ;;
+    nginx-exporter)
+      spawn "$name" prometheus-nginx-exporter -web.listen-address="$(monitor_address "$name")" \
+        -nginx.scrape-uri="http://127.0.0.1:$nginx_status_port/stub_status" ;;
+    mtail)
+      # (the access log from its end: what nginx answers from now on)
+      spawn "$name" mtail -address 127.0.0.1 -port "$mtail_port" -progs "$root/monitoring/nginx-access.mtail" \
+        -logs "$logs_dir/nginx-access.log" -emit_prog_label=false -logtostderr ;;
+    prometheus)
+      render_monitoring "$monitoring_dir"
+      spawn "$name" prometheus --config.file="$monitoring_dir/prometheus.yml" \
+        --web.listen-address="$(monitor_address "$name")" --storage.tsdb.path="$monitoring_dir/data" \
+        --storage.tsdb.retention.time="${BALANCE_MONITORING_RETENTION:-6h}" ;;
+  esac
+  local path=/metrics; [ "$name" != prometheus ] || path=/-/ready
+  wait_for 20 "$name" http_ok "http://$(monitor_address "$name")$path"
+}
+
+# up's last step: every monitoring process. Its failure is reported and leaves the topology as it is (returns 1).
+start_monitoring() {
+  monitoring_on || { log "monitoring off (BALANCE_MONITORING=off)"; return 0; }
+  local name failed=""
+  touch "$logs_dir/nginx-access.log"
+  for name in $(monitors); do
+    # (wait_for dies: a subshell keeps that from ending up)
+    ( start_monitor "$name" ) || failed+="$name "
+  done
+  if [ -n "$failed" ]; then
+    log "monitoring: NOT started: ${failed% } (./balance logs NAME); the topology is up without it"
+    return 1
+  fi
+  log "monitoring up: Prometheus http://127.0.0.1:$prometheus_port/ (targets: /targets, alerts: /alerts)"
+}
+
+stop_monitoring() {
+  local name pid
+  for name in $(monitors | tr ' ' '\n' | tac); do
+    pid=$(monitor_pid "$name") || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$run/$name.pid"
+  done
+}
+
+monitoring_status() { # status(): the monitoring processes, indented under their own heading (not in the node table,
+  # which the tests and the soak read as the topology), and Prometheus' count of the targets that answer
+  local name pid state targets
+  echo "monitoring ($(monitoring_on && echo "Prometheus http://127.0.0.1:$prometheus_port/" || echo "off: BALANCE_MONITORING=off")):"
+  for name in $(monitors); do
+    if pid=$(monitor_pid "$name"); then state=up; else pid=-; state=down; fi
+    printf '  %-31s %-8s %-7s %s\n' "$name" "$pid" "$state" "$(monitor_address "$name")"
+  done
+  targets=$(prometheus_value 'count(up == 1) or vector(0)') || return 0
+  echo "  targets answering: $targets of $(prometheus_value 'count(up)'); alerts firing: $(prometheus_value 'count(ALERTS{alertstate="firing"}) or vector(0)')"
+}
+
+prometheus_value() { # prometheus_value QUERY: the value of a query of one result
+  curl -fsS --max-time 2 "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["result"][0]["value"][1])' 2>/dev/null
+}
+
+# ./balance test: Prometheus' configuration (rendered with this runner's addresses), the rules and their unit tests,
+# the mtail program against a sample of the JSON access log, and the staleness bound the rules compare with.
+check_monitoring() {
+  local dir out expected
+  dir=$(mktemp -d)
+  render_monitoring "$dir"
+  promtool check config "$dir/prometheus.yml"
+  rm -rf "$dir"
+  (cd "$root/monitoring" && promtool check rules alerts.yml budget.test-rules.yml && promtool test rules alerts.test.yml)
+  out=$(mtail --one_shot --one_shot_format prometheus --emit_prog_label=false --progs "$root/monitoring/nginx-access.mtail" \
+    --logs "$root/monitoring/testdata/nginx-access.jsonl" 2>&1 | grep '^nginx_' | sort)
+  expected='nginx_access_request_time_seconds_bucket{le="+Inf"} 4
+nginx_access_request_time_seconds_bucket{le="0.005"} 2
+nginx_access_request_time_seconds_count 4
+nginx_access_requests_total{status_class="1xx"} 1
+nginx_access_requests_total{status_class="2xx"} 2
+nginx_access_requests_total{status_class="4xx"} 1
+nginx_access_requests_total{status_class="5xx"} 1'
+  [ "$(grep -F -e 'le="+Inf"' -e 'le="0.005"' -e '_count' -e 'requests_total' <<<"$out")" = "$expected" ] \
+    || die "monitoring/nginx-access.mtail: the sample log gave"$'\n'"$out"$'\n'"expected"$'\n'"$expected"
+  echo "nginx-access.mtail: the sample JSON log counted as expected"
+  # ReplicaDataTooOld's bound is the service's staleness bound
+  local bound
+  bound=$(sed -nE 's/^users\.read\.max-staleness=\$\{USERS_READ_MAX_STALENESS:([0-9]+)s\}$/\1/p' "$root/users-service/src/main/resources/application.properties")
+  grep -q "expr: pg_replica_heartbeat_age_seconds > $bound\$" "$root/monitoring/alerts.yml" \
+    || die "monitoring/alerts.yml: ReplicaDataTooOld must compare with users.read.max-staleness ($bound s)"
+  echo "ReplicaDataTooOld: bound ${bound} s, as users.read.max-staleness"
+}
