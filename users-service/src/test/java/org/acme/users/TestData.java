@@ -33,14 +33,17 @@ final class TestData {
                 .extract().jsonPath().getLong("id");
     }
 
-    /** An RFC 9457 problem with STATUS, from this instance. */
+    /** An RFC 9457 problem with STATUS, from this instance, whose requestId is the answer's X-Request-Id. */
     static ValidatableResponse problem(ValidatableResponse response, int status) {
-        return response.log().ifValidationFails().statusCode(status)
+        ValidatableResponse problem = response.log().ifValidationFails().statusCode(status)
                 .contentType("application/problem+json")
                 .header("X-Served-By", "test-instance")
                 .body("status", equalTo(status))
                 .body("title", notNullValue())
                 .body("type", notNullValue());
+        String id = problem.extract().header("X-Request-Id");
+        assertTrue(id != null && id.matches("[A-Za-z0-9._:-]{1,64}"), "X-Request-Id: " + id);
+        return problem.body("requestId", equalTo(id));
     }
 
     static long usersOnPrimary() throws Exception {

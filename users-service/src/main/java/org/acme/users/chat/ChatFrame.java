@@ -92,10 +92,14 @@ public sealed interface ChatFrame {
         }
     }
 
-    /** A frame refused, or one the primary could not store: status as in HTTP. */
-    @JsonPropertyOrder({"type", "status", "title", "detail"})
+    /**
+     * A frame refused, or one the primary could not store: status as in HTTP; requestId the id of the socket's upgrade
+     * request (its X-Request-Id), which the instance's log lines about this socket carry too.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonPropertyOrder({"type", "status", "title", "detail", "requestId"})
     @RegisterForReflection
-    record Failure(int status, String title, String detail) implements ChatFrame {
+    record Failure(int status, String title, String detail, String requestId) implements ChatFrame {
         @Override
         public String type() {
             return ERROR;

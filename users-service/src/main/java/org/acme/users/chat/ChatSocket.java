@@ -2,6 +2,7 @@ package org.acme.users.chat;
 
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.undertow.websockets.UndertowSession;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.websocket.CloseReason;
@@ -21,11 +22,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ForkJoinPool;
 import java.util.regex.Pattern;
+import org.acme.users.edge.RequestIds;
 import org.acme.users.problem.DatabaseFailures;
 import org.acme.users.validation.PersonNameValidator;
 import org.acme.users.validation.StrictJson;
 import org.acme.users.validation.UnicodeText;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * {@code /chat/{room}?user=NAME[&after=ID]}: a chat room over a WebSocket, on any instance. Frames are JSON text
@@ -45,6 +48,7 @@ public class ChatSocket {
     private static final Pattern CLIENT_KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
     private static final String SESSION = ChatSession.class.getName();
     private static final String GUARD = Utf8FrameGuard.class.getName();
+    private static final String REQUEST_ID = RequestIds.MDC_KEY;
     private static final CloseReason.CloseCode NOT_UTF8 = CloseReason.CloseCodes.NOT_CONSISTENT;
 
     @Inject
@@ -58,6 +62,18 @@ public class ChatSocket {
 
     @OnOpen
     public void open(Session socket, @PathParam("room") String room) {
+        String requestId = socket instanceof UndertowSession undertow ? RequestIds.ofUpgrade(undertow.getChannel())
+                : RequestIds.accept(null);
+        socket.getUserProperties().put(REQUEST_ID, requestId);
+        MDC.put(RequestIds.MDC_KEY, requestId);
+        try {
+            opened(socket, room);
+        } finally {
+            MDC.remove(RequestIds.MDC_KEY); // a worker thread: the next socket's callback must not inherit it
+        }
+    }
+
+    private void opened(Session socket, String room) {
         // first of all, so that every frame the client sends from now on is checked, and every close we make is read
         LingeringClose.install(socket);
         Utf8FrameGuard guard = Utf8FrameGuard.install(socket, () -> closeInvalidText(socket));
@@ -102,6 +118,18 @@ public class ChatSocket {
     /** Parts as they arrive: a message is bounded while it is received, not after it was buffered whole. */
     @OnMessage
     public void message(Session socket, String part, boolean last) {
+        String requestId = requestId(socket);
+        if (requestId != null) {
+            MDC.put(RequestIds.MDC_KEY, requestId);
+        }
+        try {
+            received(socket, part, last);
+        } finally {
+            MDC.remove(RequestIds.MDC_KEY);
+        }
+    }
+
+    private void received(Session socket, String part, boolean last) {
         ChatSession session = (ChatSession) socket.getUserProperties().get(SESSION);
         if (session == null) {
             return; // refused at open, closing
@@ -211,17 +239,23 @@ public class ChatSocket {
     }
 
     private void error(ChatSession session, int status, String title, String detail) {
-        session.send(chat.toJson(new ChatFrame.Failure(status, title, detail)));
+        session.send(chat.toJson(new ChatFrame.Failure(status, title, detail, requestId(session.socket))));
     }
 
     /** An error frame, then the close: the client learns why before the socket ends. */
     private void refuse(Session socket, int status, String title, String detail, CloseReason.CloseCode code) {
         try {
-            socket.getBasicRemote().sendText(chat.toJson(new ChatFrame.Failure(status, title, detail)));
+            socket.getBasicRemote().sendText(chat.toJson(new ChatFrame.Failure(status, title, detail, requestId(socket))));
             socket.close(new CloseReason(code, title));
         } catch (IOException e) {
             // gone already
         }
+    }
+
+    /** The id of the socket's upgrade request: its error frames and log lines carry it. */
+    private static String requestId(Session socket) {
+        Object id = socket.getUserProperties().get(REQUEST_ID);
+        return id == null ? null : id.toString();
     }
 
     /** The frame's field a mapping error is about, when it is one of the protocol's: never the client's own names. */

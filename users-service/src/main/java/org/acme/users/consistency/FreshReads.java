@@ -23,6 +23,7 @@ import org.acme.users.reactive.ReactivePools;
 import org.acme.users.routing.PrimaryReads;
 import org.acme.users.routing.ReadWriteRouting;
 import org.acme.users.service.ReadRetry;
+import org.jboss.logging.Logger;
 
 /**
  * Runs the service's reads where {@link ReadRouter} says: on the replica (the read datasource), or on the primary as
@@ -37,6 +38,8 @@ import org.acme.users.service.ReadRetry;
  */
 @ApplicationScoped
 public class FreshReads {
+
+    private static final Logger LOG = Logger.getLogger(FreshReads.class);
 
     @Inject
     ReadRouter router;
@@ -210,6 +213,8 @@ public class FreshReads {
     }
 
     private <T> T served(RequestConsistency consistency, ReadRoute route, T result) {
+        // where one request's read went, with its id (MDC): quarkus.log.category."org.acme.users.consistency".level=DEBUG
+        LOG.debugf("read served by the %s (%s)", route.replica() ? "replica" : "primary", route.reason().label);
         consistency.routed(route);
         reads.get(route.reason()).increment();
         return result;

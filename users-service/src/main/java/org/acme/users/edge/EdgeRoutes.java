@@ -12,7 +12,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The public router's own answers, so that what never reaches a JAX-RS resource is a problem too: a body declared
- * too large (Quarkus' own 413 has no body), a path nothing serves, and the failures of non-JAX-RS handlers.
+ * too large (Quarkus' own 413 has no body), a path nothing serves, and the failures of non-JAX-RS handlers. Before
+ * all of them, every request gets its id (RequestIds).
  */
 @ApplicationScoped
 public class EdgeRoutes {
@@ -33,6 +34,7 @@ public class EdgeRoutes {
     UsersConfig config;
 
     void routes(@Observes Router router) {
+        router.route().order(Integer.MIN_VALUE).handler(RequestIds::begin);
         router.route().order(BEFORE_UPLOAD_LIMIT).handler(ctx -> {
             String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
             // Netty has checked it is a number already

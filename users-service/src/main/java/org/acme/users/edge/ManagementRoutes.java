@@ -18,6 +18,7 @@ public class ManagementRoutes {
     ObjectMapper json;
 
     void routes(@Observes ManagementInterface management) {
+        management.router().route().order(Integer.MIN_VALUE).handler(RequestIds::begin);
         management.router().route().order(Integer.MIN_VALUE + 1).handler(ctx -> {
             HttpMethod method = ctx.request().method();
             if (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) {

@@ -19,7 +19,7 @@ final class RoutingProblems {
             return;
         }
         Problem problem = new Problem(type.startsWith("about:") ? type : "urn:problem:users:" + type, title, status, detail,
-                ProblemMappers.instance(ctx.request().path()), List.of());
+                ProblemMappers.instance(ctx.request().path()), RequestIds.of(ctx), List.of());
         String body;
         try {
             body = json.writeValueAsString(problem);

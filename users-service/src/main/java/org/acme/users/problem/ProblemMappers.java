@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.acme.users.edge.RequestIds;
 import org.acme.users.edge.ResourceMethods;
 import org.acme.users.service.DatabaseNodes;
 import org.acme.users.validation.InvalidBodyException;
@@ -218,7 +219,8 @@ public class ProblemMappers {
             List<Problem.FieldError> errors) {
         String typeUri = type.startsWith("about:") ? type : "urn:problem:users:" + type;
         return Response.status(status).type(Problem.MEDIA_TYPE)
-                .entity(new Problem(typeUri, title, status, detail, instance(uri.getPath()), errors)).build();
+                .entity(new Problem(typeUri, title, status, detail, instance(uri.getPath()), RequestIds.current(), errors))
+                .build();
     }
 
     /** The request path as the problem's instance, when it is a plain path; otherwise none (it would echo input). */
