@@ -9,6 +9,7 @@
 #   - names a path of one machine: anything under /work, /tmp, /root or /home, in text or in code (paths inside the
 #     containers, such as /var/lib/postgresql/data, are fine);
 #   - refers to the original design notes, which live beside the repository, not in it.
+# (A CamelCase name in backticks must be a class of this project or an alert of monitoring/alerts.yml.)
 # It also fails when a tracked source file (*.java, *.sh, *.properties, *.yml, *.lua) refers to those notes, and when
 # the docs or the sources name a package or class of this project that does not exist (org.acme..., or a class name
 # in backticks in the docs).
@@ -192,7 +193,9 @@ check_docs() (
     | sort -u > "$tmp/classes"
   awk '{ n = split($0, part, "."); path = part[1]; for (i = 2; i < n; i++) { path = path "." part[i]; print path } }' \
     "$tmp/classes" | sort -u > "$tmp/packages"
-  sed 's/.*\.//' "$tmp/classes" | sort -u > "$tmp/simple-names"
+  # (and the alerts of monitoring/alerts.yml: `InstanceDown` names a rule, which must exist too)
+  { sed 's/.*\.//' "$tmp/classes"; sed -nE 's/^ *- alert: *([A-Za-z0-9]+) *$/\1/p' monitoring/alerts.yml 2>/dev/null; } \
+    | sort -u > "$tmp/simple-names"
   { cat "$tmp/markdown"; git ls-files '*.java' '*.sh' '*.properties' '*.yml' '*.lua' '*.gnuplot' '*.json' 2>/dev/null; } \
     | grep -v -E '(^|/)node_modules/' | sort -u > "$tmp/named-in"
   while IFS= read -r file; do

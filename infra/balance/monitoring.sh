@@ -98,8 +98,9 @@ start_monitor() {
   case "$name" in
     pg-exporter-*)
       node=${name#pg-exporter-}
-      # the monitoring role over loopback (pg_hba: scram); one connection, in the budget's reserve. No default metrics,
-      # no pg_settings scrape, no database sizes: the queries of monitoring/postgres-queries.yaml and the bgwriter's.
+      # the monitoring role over loopback (pg_hba: scram); two connections (the queries, the bgwriter collector), in the
+      # budget's reserve of 5. No default metrics, no pg_settings scrape, no database sizes: the queries of
+      # monitoring/postgres-queries.yaml and the bgwriter's.
       DATA_SOURCE_NAME="postgresql://users_monitor:$USERS_MONITOR_PASSWORD@127.0.0.1:$(pg_node_port "$node")/users?sslmode=disable&application_name=postgres_exporter" \
         spawn "$name" prometheus-postgres-exporter --web.listen-address="$(monitor_address "$name")" \
           --disable-default-metrics --disable-settings-metrics --no-collector.database \

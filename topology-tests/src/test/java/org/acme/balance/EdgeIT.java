@@ -149,10 +149,13 @@ class EdgeIT {
                     "listens beyond loopback: " + listener);
         }
         // nginx (HTTP, HTTPS), the instances (API, management), HAProxy (write, read, stats), both members of the
-        // primary (PostgreSQL, Patroni's REST API), the replica, etcd (client, peer)
+        // primary (PostgreSQL, Patroni's REST API), the replica, etcd (client, peer); the monitoring (issue #22):
+        // Prometheus, nginx's stub_status, the nginx exporter, mtail, the three postgres_exporters
         for (int port : List.of(NGINX, NGINX_TLS, 8081 + PORT_OFFSET, 8083 + PORT_OFFSET, 9081 + PORT_OFFSET,
                 9083 + PORT_OFFSET, 5000 + PORT_OFFSET, 7000 + PORT_OFFSET, 15432 + PORT_OFFSET, 15434 + PORT_OFFSET,
-                8201 + PORT_OFFSET, 8202 + PORT_OFFSET, 15433 + PORT_OFFSET, 2479 + PORT_OFFSET, 2480 + PORT_OFFSET)) {
+                8201 + PORT_OFFSET, 8202 + PORT_OFFSET, 15433 + PORT_OFFSET, 2479 + PORT_OFFSET, 2480 + PORT_OFFSET,
+                9190 + PORT_OFFSET, 9197 + PORT_OFFSET, 9192 + PORT_OFFSET, 9193 + PORT_OFFSET, 9194 + PORT_OFFSET,
+                9195 + PORT_OFFSET, 9196 + PORT_OFFSET)) {
             assertTrue(ports.contains(port), "nothing of the topology listens on " + port + ": " + ports);
         }
     }
@@ -201,6 +204,25 @@ class EdgeIT {
     @Order(5)
     void tlsServesTheApiWithTheGeneratedCertificateAndLocationSaysHttps() throws Exception {
         Path key = HOME.resolve("nginx/tls/self-signed.key");
+    @Test
+    @Order(4)
+    void monitoringEndpointsAreNotReachableThroughNginx() throws Exception {
+        // issue #22: what Prometheus scrapes, and Prometheus itself, are on loopback ports of their own (above); through
+        // nginx, over HTTP and HTTPS, those paths are the API's 404s
+        HttpClient tls = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(2)).build();
+        for (String path : List.of("/metrics", "/stub_status", "/api/v1/targets", "/api/v1/query?query=up", "/graph",
+                "/-/ready", "/alerts", "/q/metrics")) {
+            HttpResponse<String> viaNginx = send(HttpRequest.newBuilder(balance.api(path)));
+            assertEquals(404, viaNginx.statusCode(), path + ": " + viaNginx.body());
+            HttpResponse<String> overTls = tls.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + NGINX_TLS + path))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, overTls.statusCode(), path + " over TLS: " + overTls.body());
+        }
+        // stub_status answers on its own loopback port only, and nothing else there
+        assertEquals(200, send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (9197 + PORT_OFFSET) + "/stub_status"))).statusCode());
+        assertEquals(404, send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (9197 + PORT_OFFSET) + "/users"))).statusCode());
+    }
+
         assertTrue(Files.exists(HOME.resolve("nginx/tls/self-signed.crt")), "the first up made a certificate");
         assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE), Files.getPosixFilePermissions(key));
         HttpClient tls = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(2)).build();
@@ -314,7 +336,8 @@ class EdgeIT {
     /** The main pid of every node (./balance status) and their children. */
     private static Set<String> topologyPids() throws Exception {
         Set<String> pids = new HashSet<>();
-        Matcher m = Pattern.compile("(?m)^\\S+ +(\\d+) +(up|frozen) ").matcher(balance.run("status"));
+        // the node table, and the monitoring processes listed under it, indented
+        Matcher m = Pattern.compile("(?m)^(?:  )?\\S+ +(\\d+) +(up|frozen) ").matcher(balance.run("status"));
         while (m.find()) {
             pids.add(m.group(1));
         }

@@ -1,0 +1,160 @@
+package org.acme.balance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.acme.balance.topology.LocalTopology;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Issue #22 against the real components, on the shared topology: the Prometheus that {@code ./balance up} starts
+ * scrapes every hop and each target answers ({@code up == 1}), the exporters' queries give the figures the rules use,
+ * and a rule fires when a node fails: the backup instance frozen (a hung node: its scrape times out), InstanceDown
+ * firing within its 10 s and a few scrapes, then thawed. About 20 s.
+ */
+@ExtendWith(SharedTopology.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MonitoringIT {
+
+    static final int PROMETHEUS = 9190 + SharedTopology.PORT_OFFSET;
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** job -> how many targets: 3 instances, 3 PostgreSQL nodes, 2 Patroni members, one of every other */
+    static final Map<String, Integer> TARGETS = Map.of("prometheus", 1, "users", 3, "haproxy", 1, "nginx", 1, "mtail", 1,
+            "postgres", 3, "patroni", 2, "etcd", 1);
+
+    static LocalTopology balance;
+
+    @BeforeAll
+    static void topology() {
+        balance = SharedTopology.balance();
+    }
+
+    @Test
+    @Order(1)
+    void everyTargetAnswers() throws Exception {
+        Map<String, String> down = new TreeMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        do {
+            down.clear();
+            Map<String, Integer> seen = new TreeMap<>();
+            for (String[] series : query("up")) {
+                seen.merge(series[0].replaceAll(".*job=([^,}]*).*", "$1"), 1, Integer::sum);
+                if (!"1".equals(series[1])) {
+                    down.put(series[0], series[1]);
+                }
+            }
+            if (!new TreeMap<>(TARGETS).equals(seen)) {
+                down.put("targets by job", seen + ", expected " + new TreeMap<>(TARGETS));
+            }
+            if (down.isEmpty()) {
+                break;
+            }
+            Thread.sleep(1000);
+        } while (System.nanoTime() < deadline);
+        assertEquals(Map.of(), down, "targets not answering (Prometheus' up)");
+        System.out.println("every target answers: " + query("up").size() + " targets");
+    }
+
+    @Test
+    @Order(2)
+    void theExportersGiveWhatTheRulesUse() throws Exception {
+        // one leader, a streaming synchronous standby, the replica's subscription with its worker, fresh data
+        assertEquals("1", single("sum(patroni_primary)"), "Patroni members leading");
+        assertEquals("1", single("max(pg_standbys_streaming)"), "standbys streaming from the leader");
+        assertEquals("1", single("max(pg_standbys_synchronous)"), "synchronous standbys");
+        assertEquals("1", single("pg_replica_subscription_enabled"), "subscription enabled");
+        assertEquals("1", single("pg_replica_subscription_apply_worker_alive"), "apply worker alive");
+        double age = Double.parseDouble(single("pg_replica_heartbeat_age_seconds"));
+        assertTrue(age >= 0 && age < 5, "the replica's data age from the heartbeat: " + age);
+        assertEquals("1", single("count(pg_slots_active{slot_name=\"users_sub\", slot_type=\"logical\"} == 1)"),
+                "the leader's users_sub slot active");
+        assertEquals("3", single("count(pg_connections_clients / on(node) group_left() balance:connection_budget < 0.8)"),
+                "every node's connections against its budget");
+        assertEquals("1", single("etcd_server_has_leader"), "etcd");
+        assertEquals("0", single("max(patroni_failsafe_mode_is_active)"), "failsafe mode");
+        assertEquals("1", single("count(haproxy_server_status{proxy=\"write\", state=\"UP\"} == 1)"), "HAProxy's write server up");
+        assertEquals("1", single("nginx_up"), "the nginx exporter reads stub_status");
+        assertEquals("0", single("count(ALERTS{alertstate=\"firing\"}) or vector(0)"), "alerts firing on a whole topology: "
+                + query("ALERTS{alertstate=\"firing\"}"));
+    }
+
+    @Test
+    @Order(3)
+    void anInstanceFrozenFiresInstanceDown() throws Exception {
+        long started = System.nanoTime();
+        balance.freeze("users-backend-3"); // nginx's backup: the API goes on as before
+        try {
+            String alert = "";
+            long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+            while (System.nanoTime() < deadline) {
+                alert = alerts().stream().filter(a -> a.contains("\"alertname\":\"InstanceDown\"")
+                        && a.contains("\"node\":\"users-backend-3\"") && a.contains("\"state\":\"firing\"")).findFirst().orElse("");
+                if (!alert.isEmpty()) {
+                    break;
+                }
+                Thread.sleep(1000);
+            }
+            assertTrue(!alert.isEmpty(), "InstanceDown firing for users-backend-3; alerts: " + alerts());
+            System.out.printf("InstanceDown fired %.1f s after the freeze%n", (System.nanoTime() - started) / 1e9);
+        } finally {
+            balance.thaw("users-backend-3");
+        }
+        // and it answers again: the next scrapes succeed
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!"1".equals(single("up{node=\"users-backend-3\"}")) && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+        }
+        assertEquals("1", single("up{node=\"users-backend-3\"}"), "users-backend-3 scraped again after the thaw");
+    }
+
+    /** Prometheus' instant query: each series as {labels, value}. */
+    static java.util.List<String[]> query(String promql) throws Exception {
+        String body = get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+        java.util.List<String[]> series = new java.util.ArrayList<>();
+        Matcher m = Pattern.compile("\\{\"metric\":(\\{[^}]*\\}),\"value\":\\[[0-9.]+,\"([^\"]*)\"\\]\\}").matcher(body);
+        while (m.find()) {
+            series.add(new String[] {m.group(1).replace("\"", "").replace(":", "="), m.group(2)});
+        }
+        return series;
+    }
+
+    static String single(String promql) throws Exception {
+        java.util.List<String[]> series = query(promql);
+        assertEquals(1, series.size(), promql + ": " + series.size() + " series");
+        return series.get(0)[1];
+    }
+
+    /** Prometheus' /api/v1/alerts, one string per alert. */
+    static java.util.List<String> alerts() throws Exception {
+        String body = get("/api/v1/alerts");
+        java.util.List<String> alerts = new java.util.ArrayList<>();
+        Matcher m = Pattern.compile("\\{\"labels\":\\{[^}]*\\},\"annotations\":\\{[^}]*\\},\"state\":\"[a-z]+\"").matcher(body);
+        while (m.find()) {
+            alerts.add(m.group());
+        }
+        return alerts;
+    }
+
+    static String get(String path) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PROMETHEUS + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), path + ": " + response.body());
+        return response.body();
+    }
+}
