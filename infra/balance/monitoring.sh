@@ -118,8 +118,13 @@ start_monitor() {
         --web.listen-address="$(monitor_address "$name")" --storage.tsdb.path="$monitoring_dir/data" \
         --storage.tsdb.retention.time="${BALANCE_MONITORING_RETENTION:-6h}" ;;
   esac
-  local path=/metrics; [ "$name" != prometheus ] || path=/-/ready
-  wait_for 20 "$name" http_ok "http://$(monitor_address "$name")$path"
+  local path=/metrics deadline=$((SECONDS + 20)); [ "$name" != prometheus ] || path=/-/ready
+  until http_ok "http://$(monitor_address "$name")$path" 2>/dev/null; do
+    # a process that exited (a port taken, a bad flag) says why at once, from the end of its log
+    monitor_pid "$name" >/dev/null || die "$name exited: $(tail -n 2 "$logs_dir/$name.log" | tr '\n' ' ')"
+    [ $SECONDS -lt $deadline ] || die "$name: not answering after 20 s (./balance logs $name)"
+    sleep 0.2
+  done
 }
 
 # up's last step: every monitoring process. Its failure is reported and leaves the topology as it is (returns 1).
