@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -28,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -201,10 +205,6 @@ class EdgeIT {
     }
 
     @Test
-    @Order(5)
-    void tlsServesTheApiWithTheGeneratedCertificateAndLocationSaysHttps() throws Exception {
-        Path key = HOME.resolve("nginx/tls/self-signed.key");
-    @Test
     @Order(4)
     void monitoringEndpointsAreNotReachableThroughNginx() throws Exception {
         // issue #22: what Prometheus scrapes, and Prometheus itself, are on loopback ports of their own (above); through
@@ -223,6 +223,10 @@ class EdgeIT {
         assertEquals(404, send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (9197 + PORT_OFFSET) + "/users"))).statusCode());
     }
 
+    @Test
+    @Order(5)
+    void tlsServesTheApiWithTheGeneratedCertificateAndLocationSaysHttps() throws Exception {
+        Path key = HOME.resolve("nginx/tls/self-signed.key");
         assertTrue(Files.exists(HOME.resolve("nginx/tls/self-signed.crt")), "the first up made a certificate");
         assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE), Files.getPosixFilePermissions(key));
         HttpClient tls = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(2)).build();
@@ -331,7 +335,122 @@ class EdgeIT {
         }
     }
 
+    @Test
+    @Order(8)
+    void oneRequestIdFromNginxThroughTheInstanceIntoEveryAnswerAndTheAccessLog() throws Exception {
+        String id = "edge-it:" + UUID.randomUUID();
+        // passed to the instance: the instance's own problem names it; answered once, as it came
+        HttpResponse<String> missing = send(HttpRequest.newBuilder(balance.api("/users/999999999")).header("X-Request-Id", id));
+        assertEquals(404, missing.statusCode(), missing.body());
+        assertTrue(missing.headers().firstValue("X-Served-By").isPresent(), "answered by an instance");
+        assertEquals(List.of(id), missing.headers().allValues("X-Request-Id"), "one X-Request-Id, the one sent");
+        assertEquals(id, JSON.readTree(missing.body()).path("requestId").asText(), missing.body());
+        HttpResponse<String> host = send(HttpRequest.newBuilder(balance.api("/host")).header("X-Request-Id", "edge-it-host"));
+        assertEquals(200, host.statusCode());
+        assertEquals(List.of("edge-it-host"), host.headers().allValues("X-Request-Id"));
+
+        // malformed: replaced by nginx's own id, which the instance got too; absent: the same
+        for (String bad : List.of("x".repeat(65), "a<b>", "two words", "")) {
+            HttpResponse<String> replaced = send(HttpRequest.newBuilder(balance.api("/users/999999999")).header("X-Request-Id", bad));
+            assertEquals(404, replaced.statusCode(), replaced.body());
+            String fresh = replaced.headers().firstValue("X-Request-Id").orElse("");
+            assertTrue(fresh.matches("[0-9a-f]{32}"), "[" + bad + "] replaced by nginx's id: " + fresh);
+            assertEquals(fresh, JSON.readTree(replaced.body()).path("requestId").asText(), "the instance got nginx's id");
+        }
+        HttpResponse<String> none = send(HttpRequest.newBuilder(balance.api("/host")));
+        assertTrue(none.headers().firstValue("X-Request-Id").orElse("").matches("[0-9a-f]{32}"), none.headers().toString());
+
+        // nginx's own problem pages: 404 under /q/, 413, 400 (edge.js), 421, 405 (TRACE), 414
+        nginxProblem(raw("GET /q/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: edge-404\r\n"), 404, "edge-404");
+        nginxProblem(raw("POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: edge-413\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 70000\r\n"), 413, "edge-413");
+        nginxProblem(raw("GET /users HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: edge-400\r\nX-Bad: a\u0001b\r\n"), 400, "edge-400");
+        nginxProblem(raw("GET /users HTTP/1.1\r\nHost: evil.example\r\nX-Request-Id: edge-421\r\n"), 421, "edge-421");
+        nginxProblem(raw("TRACE /users HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: edge-405\r\n"), 405, "edge-405");
+        nginxProblem(raw("GET /users?" + "a".repeat(9000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: edge-414\r\n"), 414, null);
+
+        // nginx's access log: one JSON object a line, with the id, the instance, its status and time
+        Path accessLog = HOME.resolve("logs/nginx-access.log");
+        JsonNode line = null;
+        for (String text : Files.readAllLines(accessLog)) {
+            if (text.contains("\"request_id\":\"" + id + "\"")) {
+                line = JSON.readTree(text);
+            }
+        }
+        assertTrue(line != null, "a line of " + accessLog + " with request_id " + id);
+        System.out.println("nginx's access log line of " + id + ": " + line);
+        assertEquals(Set.of("time", "request_id", "remote_addr", "method", "uri", "status", "request_time", "upstream",
+                "upstream_status", "upstream_time", "served_by", "bytes_sent"), fieldNames(line));
+        assertEquals("GET", line.path("method").asText());
+        assertEquals("/users/999999999", line.path("uri").asText());
+        assertTrue(line.path("status").isInt() && line.path("status").asInt() == 404, line.toString());
+        assertTrue(line.path("request_time").isNumber() && line.path("bytes_sent").isInt(), line.toString());
+        assertEquals("404", line.path("upstream_status").asText());
+        assertTrue(line.path("upstream").asText().matches("127\\.0\\.0\\.1:[0-9]+"), line.toString());
+        assertTrue(line.path("served_by").asText().startsWith("users-backend-"), line.toString());
+        assertTrue(line.path("upstream_time").asText().matches("[0-9.]+"), line.toString());
+        // nginx's own answer: no upstream
+        JsonNode own = null;
+        for (String text : Files.readAllLines(accessLog)) {
+            if (text.contains("\"request_id\":\"edge-404\"")) {
+                own = JSON.readTree(text);
+            }
+        }
+        assertTrue(own != null && own.path("status").asInt() == 404 && own.path("served_by").asText().isEmpty()
+                && own.path("upstream").asText().isEmpty(), String.valueOf(own));
+        // ./balance status reads the JSON lines
+        String status = balance.run("status");
+        assertTrue(status.matches("(?s).*\\(nginx itself\\) +status 404: [0-9]+.*"), status);
+        assertTrue(status.matches("(?s).*users-backend-[12] +status 404: [0-9]+.*"), status);
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** An answer of nginx's own (no instance's X-Served-By): a problem of STATUS whose id is ID (null: nginx's). */
+    private static void nginxProblem(Raw answer, int status, String id) throws IOException {
+        assertEquals(status, answer.status(), answer.head() + "\n" + answer.body());
+        String header = answer.header("X-Request-Id");
+        assertTrue(header != null && (id == null ? header.matches("[0-9a-f]{32}") : header.equals(id)),
+                status + ": X-Request-Id " + header + "\n" + answer.head());
+        assertEquals(null, answer.header("X-Served-By"), "nginx's own answer");
+        assertTrue(String.valueOf(answer.header("Content-Type")).startsWith("application/problem+json"), answer.head());
+        assertEquals(header, JSON.readTree(answer.body()).path("requestId").asText(), answer.body());
+    }
+
+    /** An answer read off the wire: its status, its head (status line and headers) and its body. */
+    record Raw(int status, String head, String body) {
+        String header(String name) {
+            for (String line : head.split("\r\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                    return line.substring(colon + 1).strip();
+                }
+            }
+            return null;
+        }
+    }
+
+    /** HEAD (a request line and headers, each ending in CRLF) sent to nginx as it is, with Connection: close. */
+    private static Raw raw(String head) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", NGINX)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            String text = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            int end = text.indexOf("\r\n\r\n");
+            assertTrue(text.startsWith("HTTP/1.1 ") && end > 0, "an HTTP answer: " + text);
+            return new Raw(Integer.parseInt(text.substring(9, 12)), text.substring(0, end), text.substring(end + 4));
+        }
+    }
+
+    private static Set<String> fieldNames(JsonNode node) {
+        Set<String> names = new HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
 
     /** The main pid of every node (./balance status) and their children. */
     private static Set<String> topologyPids() throws Exception {
