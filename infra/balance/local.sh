@@ -210,7 +210,7 @@ wait_for() {
 # (a Patroni bootstrap whose helper could not enter its working directory waits forever), or failed to bootstrap.
 # Not what Patroni gets over by itself: a transient error, a connection refused, the stale postmaster.pid of a
 # killed member ("lock file ... already exists": Patroni checks the PID and tells pg_ctl to ignore it).
-fatal_log_lines='PermissionError|Permission denied|could not change directory|failed attempt to bootstrap|PatroniFatalException|Address already in use|address already in use|could not bind|could not create any TCP/IP sockets|Failed to start application'
+fatal_log_lines='PermissionError|Permission denied|could not change directory|failed attempt to bootstrap|PatroniFatalException|Address already in use|address already in use|could not bind|could not create any TCP/IP sockets|Failed to start application|seems to be in use by another process'
 node_failure() { # node_failure NODE: prints why NODE, as last spawned, cannot come up; fails while it may still
   local node=$1 log=$logs_dir/$1.log pos line
   [ -f "$run/$node.logpos" ] || return 1
@@ -224,8 +224,9 @@ log_excerpt() { # the end of a node's log since its start, indented
   local node=$1 pos=0
   [ -f "$run/$node.logpos" ] && pos=$(cat "$run/$node.logpos")
   echo "  last lines of $logs_dir/$node.log:"
-  # (a Java stack trace's frames left out: the exception's own lines say why)
-  tail -c +$((pos + 1)) "$logs_dir/$node.log" 2>/dev/null | grep -vE '^[[:space:]]+(at |\.\.\. [0-9]+ more)' \
+  # (a Java stack trace's frames left out: the exception's own lines say why; so are the AOT training's thousands
+  # of "[warning][aot] Skipping ..." lines)
+  tail -c +$((pos + 1)) "$logs_dir/$node.log" 2>/dev/null | grep -vE '^[[:space:]]+(at |\.\.\. [0-9]+ more)|\]\[warning\]\[aot\]' \
     | tail -n 12 | sed 's/^/    /'
 }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
@@ -425,12 +426,20 @@ train_aot_cache() {
   port=$((8095 + offset)); mgmt=$((9095 + offset)); base=http://127.0.0.1:$port
   log "training the AOT cache of $($java -version 2>&1 | head -1) (once per build)"
   rm -f "$app_dir/$cache"
+  # watched like a node (wait_for): an instance that cannot bind its ports or exits is reported at once
+  mkdir -p "$run" "$logs_dir"; touch "$logs_dir/aot-training.log"
+  # one left by an up that was killed outright (no trap ran) would hold the training's ports
+  local stale; stale=$(cat "$run/aot-training.pid" 2>/dev/null) || stale=""
+  if [ -n "$stale" ] && tr '\0' ' ' < "/proc/$stale/cmdline" 2>/dev/null | grep -q -- "-XX:AOTCacheOutput=$cache"; then
+    log "stopping a training instance left by an earlier run (PID $stale)"; kill -KILL "$stale" 2>/dev/null || true
+  fi
+  stat -c %s "$logs_dir/aot-training.log" > "$run/aot-training.logpos"
   # shellcheck disable=SC2046
   (cd "$app_dir" && exec env $(service_env "$beside") USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
     USERS_MANAGEMENT_PORT="$mgmt" setsid "$java" $java_opts -XX:AOTCacheOutput="$cache" -jar quarkus-run.jar \
     </dev/null >>"$logs_dir/aot-training.log" 2>&1) &
-  pid=$!; training_pid=$pid
-  wait_for 120 "the training instance" http_ok "http://127.0.0.1:$mgmt/q/health/ready"
+  pid=$!; training_pid=$pid; echo "$pid" > "$run/aot-training.pid"
+  watch=aot-training wait_for 120 "the training instance" http_ok "http://127.0.0.1:$mgmt/q/health/ready"
   "$root/infra/balance/aot-workload.sh" "$base" "http://127.0.0.1:$mgmt"
   kill -TERM "$pid" 2>/dev/null
   # the JVM assembles the cache as it exits: give it the time it takes
