@@ -166,6 +166,13 @@ monitoring_status() { # status(): the monitoring processes, indented under their
   echo "  targets answering: $targets of $(prometheus_value 'count(up)'); alerts firing: $(prometheus_value 'count(ALERTS{alertstate="firing"}) or vector(0)')"
 }
 
+# ./balance top [--once]: infra/balance/top.py against this runner's Prometheus (its address, the scrape interval, the
+# instance count: the rows it draws even when their series are missing)
+top_view() {
+  exec python3 "$root/infra/balance/top.py" --prometheus "http://127.0.0.1:$prometheus_port" --instances "$instances" \
+    --interval "${BALANCE_MONITORING_INTERVAL:-2s}" "$@"
+}
+
 prometheus_value() { # prometheus_value QUERY: the value of a query of one result
   curl -fsS --max-time 2 "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["result"][0]["value"][1])' 2>/dev/null
@@ -198,4 +205,24 @@ nginx_access_requests_total{status_class="5xx"} 1'
   grep -q "expr: pg_replica_heartbeat_age_seconds > $bound\$" "$root/monitoring/alerts.yml" \
     || die "monitoring/alerts.yml: ReplicaDataTooOld must compare with users.read.max-staleness ($bound s)"
   echo "ReplicaDataTooOld: bound ${bound} s, as users.read.max-staleness"
+  check_top
+}
+
+# ./balance top draws, from Prometheus' answers recorded with `top.py --once --record` (monitoring/testdata/top-*.json),
+# exactly the frame beside each (top-*.txt): a row missing, a figure moved or a crash on a missing series fails. top-empty
+# is every answer empty (each row with "-"). And a Prometheus that does not answer: --once says so and fails.
+check_top() {
+  local fixture expected out n=0
+  for fixture in "$root"/monitoring/testdata/top-*.json; do
+    expected=${fixture%.json}.txt
+    out=$(TZ=UTC python3 "$root/infra/balance/top.py" --replay "$fixture") || die "top.py --replay $fixture failed"
+    diff -u "$expected" <(printf '%s\n' "$out") >&2 || die "./balance top: the frame of ${fixture#"$root"/} differs from ${expected#"$root"/} (above)"
+    n=$((n + 1))
+  done
+  [ "$n" -ge 3 ] || die "monitoring/testdata: expected 3 recorded frames for ./balance top, found $n"
+  if out=$(python3 "$root/infra/balance/top.py" --once --prometheus http://127.0.0.1:1 2>&1); then
+    die "./balance top --once: no error without a Prometheus"
+  fi
+  grep -q "BALANCE_MONITORING=off" <<<"$out" || die "./balance top --once without a Prometheus said: $out"
+  echo "./balance top: $n recorded frames drawn as expected; no Prometheus: an error, exit 1"
 }

@@ -15,6 +15,8 @@ interval until Ctrl-C. --record FILE (with --once) also writes every answer to F
 such a file instead of asking Prometheus (monitoring/testdata/top-*.json: the monitoring check's fixtures).
 """
 import argparse
+import calendar
+import concurrent.futures
 import json
 import math
 import re
@@ -80,12 +82,14 @@ class Prometheus:
             except ValueError:
                 raise Unreachable("%s: HTTP %d" % (url, e.code))
         except (OSError, ValueError) as e:
-            raise Unreachable("%s: %s" % (self.url, getattr(e, "reason", e)))
+            raise Unreachable(str(getattr(e, "reason", e)))
 
     def answers(self, named):
-        out = {name: self._get("/api/v1/query", {"query": text}) for name, text in named.items()}
-        out["alerts"] = self._get("/api/v1/alerts")
-        return out
+        """Every named query's answer and the alerts, asked at once (a slow Prometheus costs one timeout, not 12)."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(named) + 1) as pool:
+            futures = {name: pool.submit(self._get, "/api/v1/query", {"query": text}) for name, text in named.items()}
+            futures["alerts"] = pool.submit(self._get, "/api/v1/alerts")
+            return {name: future.result() for name, future in futures.items()}
 
 
 # ---- the answers, as numbers ----------------------------------------------------------------------------------
@@ -180,7 +184,6 @@ def rfc3339(text):
     m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", text or "")
     if not m:
         return None
-    import calendar
     t = calendar.timegm(tuple(int(m.group(i)) for i in range(1, 7)) + (0, 0, 0)) + float(m.group(7) or 0)
     if m.group(8) != "Z":
         sign = 1 if m.group(8)[0] == "+" else -1
@@ -245,14 +248,14 @@ def frame(a, now, prometheus, window, interval, instances):
     for labels, v in series(a.get("haproxy_servers")):
         servers.setdefault(labels.get("proxy"), {})[labels.get("server")] = labels.get("state")
     add("%-24s %-5s %7s %8s  %s" % ("HAPROXY", "UP", "SESS/S", "NOW", "SERVERS"))
-    for proxy, port in (("write", "5000"), ("read", "5001")):
+    for proxy in ("write", "read"):
         current = g.get("haproxy_frontend_current_sessions", proxy=proxy)
         listed = servers.get(proxy)
         # (the read listener's members are its backups)
         shown = "; backups ".join(", ".join("%s %s" % (s, st) for s, st in sorted(part.items())) for part in (
             {s: st for s, st in listed.items() if proxy == "write" or s == REPLICA},
             {s: st for s, st in listed.items() if proxy == "read" and s != REPLICA}) if part) if listed else "-"
-        add("%-24s %-5s %7s %8s  %s" % ("%s (:%s)" % (proxy, port), state(up("haproxy", "haproxy")),
+        add("%-24s %-5s %7s %8s  %s" % (proxy, state(up("haproxy", "haproxy")),
                                        rate(sessions.get(proxy)), "-" if current is None else "%d" % current, shown))
     add("")
 
