@@ -26,7 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Issue #22 against the real components, on the shared topology: the Prometheus that {@code ./balance up} starts
  * scrapes every hop and each target answers ({@code up == 1}), the exporters' queries give the figures the rules use,
  * and a rule fires when a node fails: the backup instance frozen (a hung node: its scrape times out), InstanceDown
- * firing within its 10 s and a few scrapes, then thawed. About 20 s.
+ * firing within its 10 s and a few scrapes, then thawed; and {@code ./balance top --once} draws the whole topology from
+ * that Prometheus: the leader, every instance serving, the replica's data age, no alert firing. About 30 s.
  */
 @ExtendWith(SharedTopology.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -96,6 +97,71 @@ class MonitoringIT {
 
     @Test
     @Order(3)
+    void balanceTopDrawsEveryHop() throws Exception {
+        String leader = balance.leader();
+        String frame = "";
+        Map<String, String> missing = new TreeMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        do {
+            // a few reads on every instance, each asked directly (nginx sends its backup nothing) and through nginx
+            for (int n = 1; n <= 3; n++) {
+                for (int i = 0; i < 5; i++) {
+                    send(balance.instance("users-backend-" + n, "/users?page=0&size=1"));
+                    send(balance.api("/users?page=0&size=1"));
+                }
+            }
+            frame = balance.run("top", "--once");
+            missing.clear();
+            for (int n = 1; n <= 3; n++) {
+                double rate = figure(frame, "(?m)^users-backend-" + n + "(?: \\(backup\\))?\\s+up\\s+(\\S+)");
+                if (!(rate > 0)) {
+                    missing.put("users-backend-" + n, "no req/s figure above 0");
+                }
+            }
+            if (!(figure(frame, "(?m)^nginx\\s+up\\s+(\\S+)") > 0)) {
+                missing.put("nginx", "no req/s figure above 0");
+            }
+            if (!Pattern.compile("(?m)^service-db-replica\\s+up\\s+logical replica\\s+data age \\d+\\.\\d+ s").matcher(frame).find()) {
+                missing.put("service-db-replica", "no data age");
+            }
+            if (!(figure(frame, "(?m)^reads/s to the replica\\s+fresh (\\S+)") > 0)) {
+                missing.put("reads", "no fresh reads on the replica");
+            }
+            if (missing.isEmpty()) {
+                break;
+            }
+            Thread.sleep(1000);
+        } while (System.nanoTime() < deadline);
+        System.out.println("./balance top --once:\n" + frame);
+        assertEquals(Map.of(), missing, "./balance top's frame:\n" + frame);
+        assertTrue(frame.contains("leader: " + leader + " "), "the header names the leader, " + leader + ":\n" + frame);
+        assertTrue(Pattern.compile("(?m)^" + leader + "\\s+up\\s+leader\\s").matcher(frame).find(),
+                "the leader's row, " + leader + ":\n" + frame);
+        String standby = leader.equals("service-db-1") ? "service-db-2" : "service-db-1";
+        assertTrue(Pattern.compile("(?m)^" + standby + "\\s+up\\s+standby \\(sync\\)\\s+replay lag \\d").matcher(frame).find(),
+                "the standby's row, " + standby + ":\n" + frame);
+        assertTrue(frame.contains("alerts: 0 firing") && !Pattern.compile("(?m)^  firing ").matcher(frame).find(),
+                "no alert firing on a whole topology:\n" + frame);
+    }
+
+    /** The number a pattern's group finds in the frame; NaN when it is missing or "-". */
+    static double figure(String frame, String pattern) {
+        Matcher m = Pattern.compile(pattern).matcher(frame);
+        try {
+            return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    static void send(URI uri) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), uri + ": " + response.body());
+    }
+
+    @Test
+    @Order(4)
     void anInstanceFrozenFiresInstanceDown() throws Exception {
         long started = System.nanoTime();
         balance.freeze("users-backend-3"); // nginx's backup: the API goes on as before
