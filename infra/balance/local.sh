@@ -426,19 +426,16 @@ train_aot_cache() {
   port=$((8095 + offset)); mgmt=$((9095 + offset)); base=http://127.0.0.1:$port
   log "training the AOT cache of $($java -version 2>&1 | head -1) (once per build)"
   rm -f "$app_dir/$cache"
-  # watched like a node (wait_for): an instance that cannot bind its ports or exits is reported at once
-  mkdir -p "$run" "$logs_dir"; touch "$logs_dir/aot-training.log"
   # one left by an up that was killed outright (no trap ran) would hold the training's ports
   local stale; stale=$(cat "$run/aot-training.pid" 2>/dev/null) || stale=""
   if [ -n "$stale" ] && tr '\0' ' ' < "/proc/$stale/cmdline" 2>/dev/null | grep -q -- "-XX:AOTCacheOutput=$cache"; then
     log "stopping a training instance left by an earlier run (PID $stale)"; kill -KILL "$stale" 2>/dev/null || true
   fi
-  stat -c %s "$logs_dir/aot-training.log" > "$run/aot-training.logpos"
+  # spawned and watched like a node (wait_for): one that cannot bind its ports or exits is reported at once
   # shellcheck disable=SC2046
-  (cd "$app_dir" && exec env $(service_env "$beside") USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
-    USERS_MANAGEMENT_PORT="$mgmt" setsid "$java" $java_opts -XX:AOTCacheOutput="$cache" -jar quarkus-run.jar \
-    </dev/null >>"$logs_dir/aot-training.log" 2>&1) &
-  pid=$!; training_pid=$pid; echo "$pid" > "$run/aot-training.pid"
+  spawn aot-training env -C "$app_dir" $(service_env "$beside") USERS_INSTANCE_NAME=aot-training USERS_HTTP_PORT="$port" \
+    USERS_MANAGEMENT_PORT="$mgmt" "$java" $java_opts -XX:AOTCacheOutput="$cache" -jar quarkus-run.jar
+  pid=$(cat "$run/aot-training.pid"); training_pid=$pid
   watch=aot-training wait_for 120 "the training instance" http_ok "http://127.0.0.1:$mgmt/q/health/ready"
   "$root/infra/balance/aot-workload.sh" "$base" "http://127.0.0.1:$mgmt"
   kill -TERM "$pid" 2>/dev/null

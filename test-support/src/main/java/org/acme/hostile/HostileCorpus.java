@@ -209,9 +209,10 @@ public final class HostileCorpus {
         return out.toByteArray();
     }
 
-    record Response(int status, String head, byte[] body) {
+    /** An answer read off the wire: its status, its head (status line and headers) and its body. */
+    public record Response(int status, String head, byte[] body) {
 
-        String header(String name) {
+        public String header(String name) {
             for (String line : head.split("\r\n")) {
                 int colon = line.indexOf(':');
                 if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
@@ -221,7 +222,7 @@ public final class HostileCorpus {
             return null;
         }
 
-        String text() {
+        public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
 
@@ -236,10 +237,14 @@ public final class HostileCorpus {
         }
     }
 
-    /** Sends REQUEST on a connection of its own and reads the answer until the server closes it. */
     static Response exchange(Target target, byte[] request) throws IOException {
+        return exchange(target.host(), target.port(), request);
+    }
+
+    /** Sends REQUEST as it is on a connection of its own and reads the answer until the server closes it. */
+    public static Response exchange(String host, int port, byte[] request) throws IOException {
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(target.host(), target.port()), TIMEOUT_MILLIS);
+            socket.connect(new InetSocketAddress(host, port), TIMEOUT_MILLIS);
             socket.setSoTimeout(TIMEOUT_MILLIS);
             try {
                 OutputStream out = socket.getOutputStream();

@@ -43,6 +43,7 @@ import javax.net.ssl.X509TrustManager;
 import org.acme.balance.topology.LocalTopology;
 import org.acme.balance.topology.Topology;
 import org.acme.hostile.HostileCorpus;
+import org.acme.hostile.HostileCorpus.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -409,40 +410,19 @@ class EdgeIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** An answer of nginx's own (no instance's X-Served-By): a problem of STATUS whose id is ID (null: nginx's). */
-    private static void nginxProblem(Raw answer, int status, String id) throws IOException {
-        assertEquals(status, answer.status(), answer.head() + "\n" + answer.body());
+    private static void nginxProblem(Response answer, int status, String id) throws IOException {
+        assertEquals(status, answer.status(), answer.head() + "\n" + answer.text());
         String header = answer.header("X-Request-Id");
         assertTrue(header != null && (id == null ? header.matches("[0-9a-f]{32}") : header.equals(id)),
                 status + ": X-Request-Id " + header + "\n" + answer.head());
         assertEquals(null, answer.header("X-Served-By"), "nginx's own answer");
         assertTrue(String.valueOf(answer.header("Content-Type")).startsWith("application/problem+json"), answer.head());
-        assertEquals(header, JSON.readTree(answer.body()).path("requestId").asText(), answer.body());
-    }
-
-    /** An answer read off the wire: its status, its head (status line and headers) and its body. */
-    record Raw(int status, String head, String body) {
-        String header(String name) {
-            for (String line : head.split("\r\n")) {
-                int colon = line.indexOf(':');
-                if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
-                    return line.substring(colon + 1).strip();
-                }
-            }
-            return null;
-        }
+        assertEquals(header, JSON.readTree(answer.text()).path("requestId").asText(), answer.text());
     }
 
     /** HEAD (a request line and headers, each ending in CRLF) sent to nginx as it is, with Connection: close. */
-    private static Raw raw(String head) throws IOException {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", NGINX)) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            socket.getOutputStream().flush();
-            String text = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-            int end = text.indexOf("\r\n\r\n");
-            assertTrue(text.startsWith("HTTP/1.1 ") && end > 0, "an HTTP answer: " + text);
-            return new Raw(Integer.parseInt(text.substring(9, 12)), text.substring(0, end), text.substring(end + 4));
-        }
+    private static Response raw(String head) throws IOException {
+        return HostileCorpus.exchange("127.0.0.1", NGINX, (head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
     }
 
     private static Set<String> fieldNames(JsonNode node) {
