@@ -214,7 +214,7 @@ public final class WriteRaces implements AutoCloseable {
     /**
      * N/2 pairs of users swapping their emails, all at once. In any serial order both PUTs of a pair find the other's
      * email still taken: 409 both, nothing changes. Concurrently the two UPDATEs wait for each other's unique-index
-     * entry, a deadlock that PostgreSQL breaks by aborting one: that one runs again (RetryOnRace) and then answers 409
+     * entry, a deadlock that PostgreSQL breaks by aborting one: that one runs again (RetryIfNotCommitted) and then answers 409
      * like the other; never a 500, never a write-conflict.
      */
     public void swapEmailsInPairs() throws Exception {

@@ -45,7 +45,9 @@ class ConcurrentMigrationIT {
 
     @BeforeAll
     static void up() {
-        balance = new LocalTopology(TopologyIT.ROOT, HOME, PORT_OFFSET, Map.of("BALANCE_INSTANCES_MIGRATE", "true"));
+        balance = new LocalTopology(TopologyIT.ROOT, HOME, PORT_OFFSET, Map.of("BALANCE_INSTANCES_MIGRATE", "true",
+                // its own short-lived topology: no Prometheus and exporters beside it (CI time; MonitoringIT checks those)
+                "BALANCE_MONITORING", "off"));
         balance.down(true);
         balance.up(); // starts users-backend-1..3 together and waits until each is ready
     }

@@ -263,11 +263,6 @@ public final class ScenarioRun {
         // nothing acknowledged is lost, nothing is stored twice (execute fails on a duplicate email), and the
         // replica catches up with everything once the failure is over
         check(violations, lostAcknowledgedWrites().isEmpty(), "acknowledged writes missing: " + lostAcknowledgedWrites());
-        if (scenario.hitsServiceInstance()) {
-            // an instance's 503 says nothing was done: a create it refused so is not stored
-            List<Sample> refusedButStored = select(s -> s.isPost() && s.status() == 503 && storedOnPrimary.containsKey(s.email()));
-            check(violations, refusedButStored.isEmpty(), "creates refused with 503 but stored: " + refusedButStored);
-        }
         check(violations, storedOnReplica == storedOnPrimary.size(),
                 "the replica holds " + storedOnReplica + " of " + storedOnPrimary.size() + " stored users");
         // read-your-writes (what those reads answered: statusViolations)
@@ -349,13 +344,9 @@ public final class ScenarioRun {
         if (scenario != null && scenario.hitsServiceInstance()) {
             // creates with an Idempotency-Key are resent by nginx to another instance: none fails
             check(violations, keyed.keySet().equals(Set.of(201)), "creates with an Idempotency-Key: " + keyed);
-            // without one, a create in flight on the failed instance may fail: at the gateway (nginx never resends
-            // it), or, on an instance thawed within nginx's 5 s, as its own 503 to retry: PostgreSQL ended the
-            // transaction the freeze left open (the writer role's 3 s idle-in-transaction bound), nothing committed
-            // (DatabaseFailures); nothing else may
-            check(violations, Set.of(201, 502, 503, 504).containsAll(plain.keySet()), "creates without a key: " + plain);
-            check(violations, samples.stream().filter(s -> s.isPost() && s.status() == 503)
-                    .allMatch(s -> s.problemJson() && s.retryAfter()), "a create refused with 503 is problem+json with Retry-After");
+            // without one, a create in flight on the failed instance may fail at the gateway (nginx never resends
+            // it); nothing else may
+            check(violations, Set.of(201, 502, 504).containsAll(plain.keySet()), "creates without a key: " + plain);
             long failed = plain.values().stream().mapToLong(Long::longValue).sum() - plain.getOrDefault(201, 0L);
             check(violations, failed <= 4, failed + " creates failed: at most those in flight on the failed instance");
         }

@@ -89,8 +89,8 @@ final class SoakChecks {
 
     /**
      * The answers: each failure's stretch by the rules of its scenario (ScenarioRun.statusViolations: 503 problem+json
-     * with Retry-After while the leader changes; 502/504, or the thawed instance's own 503, for at most 4 creates
-     * without a key in flight on a failed instance), everything else by the rule for no failure (200 and 201 only).
+     * with Retry-After while the leader changes; 502/504 for at most 4 creates without a key in flight on a killed
+     * instance), everything else by the rule for no failure (200 and 201 only).
      */
     private List<Verdict> answers() {
         List<Verdict> verdicts = new ArrayList<>();

@@ -16,7 +16,7 @@ import org.acme.users.consistency.ConsistencyToken;
 import org.acme.users.consistency.FreshReads;
 import org.acme.users.routing.PrimaryReads;
 import org.acme.users.service.ReadRetry;
-import org.acme.users.service.RetryOnRace;
+import org.acme.users.service.RetryIfNotCommitted;
 
 /**
  * Chat rooms on the primary: a message is stored and announced (NOTIFY) in one transaction, so every instance
@@ -61,7 +61,7 @@ public class ChatService {
      * or the same frame from a second socket at the same moment), gives the id back and answers with the stored one.
      */
     @Transactional
-    @RetryOnRace
+    @RetryIfNotCommitted
     public Posted post(String room, String author, String text, String clientKey) {
         ChatMessage message = new ChatMessage();
         message.room = room;

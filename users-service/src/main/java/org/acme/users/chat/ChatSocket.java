@@ -214,7 +214,7 @@ public class ChatSocket {
                 error(session, 503, "Service Unavailable",
                         "the database primary is unreachable; send again later (with the same key, it is stored once)");
             } else if (DatabaseFailures.concurrent(e)) {
-                // lost a race twice (RetryOnRace ran it again once): nothing was stored
+                // lost a race twice (RetryIfNotCommitted ran it again once): nothing was stored
                 error(session, 409, "Conflict",
                         "the message met concurrent writes and was not stored; send it again (with the same key, it is stored once)");
             } else if (DatabaseFailures.invalidData(e)) {

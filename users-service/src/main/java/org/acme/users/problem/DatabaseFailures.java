@@ -6,6 +6,7 @@ import jakarta.persistence.PessimisticLockException;
 import io.vertx.core.VertxException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.DatabaseException;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
@@ -40,6 +41,10 @@ public final class DatabaseFailures {
      * at all): the instance was frozen or starved mid-request; nothing of it committed, so a 503 to retry.
      */
     static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "25006", "25P03", "57P05");
+    /** 25P03 idle_in_transaction_session_timeout, 57P05 idle_session_timeout: see {@link #neverCommitted}. */
+    static final Set<String> SESSION_ENDED_WHILE_IDLE = Set.of("25P03", "57P05");
+    /** The JDBC driver's "This connection has been closed": raised before anything is sent. */
+    static final String CONNECTION_ALREADY_CLOSED = "08003";
     /** The reactive pool's failure when every connection stayed busy for its connection timeout. */
     static final String REACTIVE_POOL_TIMEOUT = "timeout waiting for connection";
     /** 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available: PostgreSQL rolled it back */
@@ -84,6 +89,26 @@ public final class DatabaseFailures {
             }
         }
         return false;
+    }
+
+    /**
+     * The attempt certainly committed nothing, and the session it ran on is gone: PostgreSQL ended the session while
+     * it sat idle in its transaction (25P03, the writer role's 3 s bound: the instance was frozen or starved
+     * mid-transaction; the server was waiting for the client's next command, so no COMMIT of it had arrived) or idle
+     * at all (57P05); or the driver found its connection already closed before sending anything on it (08003, "This
+     * connection has been closed": a pooled connection such an end had closed), with no I/O failure beside it that
+     * could have been the commit's. A new transaction on another connection may then succeed
+     * ({@link org.acme.users.service.WriteRetry}). A connection that broke while the commit was in flight (08006, a
+     * socket error, 57P01 answering the COMMIT) is not this: that write may have committed.
+     */
+    public static boolean neverCommitted(Throwable e) {
+        if (anywhere(e, t -> stateOf(t) != null && SESSION_ENDED_WHILE_IDLE.contains(stateOf(t)))) {
+            return true;
+        }
+        return anywhere(e, t -> CONNECTION_ALREADY_CLOSED.equals(stateOf(t)))
+                && !anywhere(e, t -> t instanceof IOException
+                        || stateOf(t) != null && stateOf(t).startsWith("08") && !CONNECTION_ALREADY_CLOSED.equals(stateOf(t))
+                        || "57P01".equals(stateOf(t)) || "57P02".equals(stateOf(t)));
     }
 
     /**

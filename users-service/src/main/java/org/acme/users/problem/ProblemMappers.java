@@ -122,7 +122,7 @@ public class ProblemMappers {
 
     /**
      * Database errors: a duplicate email is the client's 409; an unreachable node is a 503 to retry; a transaction
-     * that lost a race twice (RetryOnRace ran it again once) is a 409 write-conflict: nothing was written, and the
+     * that lost a race twice (RetryIfNotCommitted ran it again once) is a 409 write-conflict: nothing was written, and the
      * same request may be sent again. Races are never a 5xx: the service is up, the data is contested.
      */
     @ServerExceptionMapper

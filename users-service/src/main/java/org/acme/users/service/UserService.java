@@ -30,7 +30,7 @@ import org.acme.users.repository.UserRows;
  * under races"): nothing is loaded and then flushed. A change is one conditional statement whose row count is the
  * answer (UPDATE or DELETE ... WHERE id, 0 rows: 404); uniqueness is the database's constraints alone (a duplicate
  * email: 409); keys are claimed with INSERT ... ON CONFLICT. A transaction PostgreSQL still aborts for a concurrent one
- * (a deadlock) runs once more ({@link RetryOnRace}).
+ * (a deadlock) runs once more ({@link RetryIfNotCommitted}).
  */
 @ApplicationScoped
 public class UserService {
@@ -74,7 +74,7 @@ public class UserService {
     }
 
     @Transactional
-    @RetryOnRace
+    @RetryIfNotCommitted
     public User create(String name, String email) {
         User user = new User();
         user.name = name.strip();
@@ -91,7 +91,7 @@ public class UserService {
      * so a create that failed (409, 503) leaves the key free for the retry.
      */
     @Transactional
-    @RetryOnRace
+    @RetryIfNotCommitted
     public Created createOnce(String idempotencyKey, String name, String email) {
         idempotencyKeys.forgetExpired();
         Optional<Long> earlier = idempotencyKeys.claim(idempotencyKey, fingerprint(name, email));
@@ -109,14 +109,14 @@ public class UserService {
      * statement left it. Empty when there is no such user (never was, or a DELETE committed first).
      */
     @Transactional
-    @RetryOnRace
+    @RetryIfNotCommitted
     public Optional<User> update(long id, String name, String email) {
         return users.update(id, name.strip(), normalizeEmail(email), now());
     }
 
     /** False when there is no such user: never was, or another DELETE committed first. */
     @Transactional
-    @RetryOnRace
+    @RetryIfNotCommitted
     public boolean delete(long id) {
         return users.remove(id);
     }

@@ -172,4 +172,44 @@ class DatabaseFailuresTest {
         assertFalse(DatabaseFailures.concurrent(new IllegalStateException("a bug")));
         assertFalse(DatabaseFailures.concurrent(null));
     }
+
+    /** A session PostgreSQL ended before the commit, or a connection found already closed: run again (WriteRetry). */
+    @Test
+    void aSessionEndedBeforeTheCommitNeverCommitted() {
+        // the instance frozen mid-transaction: PostgreSQL ended the session (idle in transaction); its next statement
+        // reads the FATAL, and the socket's end may come with it
+        SQLException idleEnded = new SQLException("terminating connection due to idle-in-transaction timeout", "25P03");
+        assertTrue(DatabaseFailures.neverCommitted(new GenericJDBCException("insert", idleEnded)));
+        RollbackException commit = new RollbackException("ARJUNA016053: Could not commit transaction.");
+        commit.addSuppressed(idleEnded);
+        commit.addSuppressed(new SQLException("An I/O error occurred while sending to the backend", "08006", new EOFException()));
+        assertTrue(DatabaseFailures.neverCommitted(new ArcUndeclaredThrowableException(commit)));
+        assertTrue(DatabaseFailures.neverCommitted(new SQLException("terminating connection due to idle-session timeout", "57P05")));
+        // the pooled connection that session left closed, met by the next request: nothing was sent on it
+        SQLException closed = new SQLException("This connection has been closed.", "08003");
+        assertTrue(DatabaseFailures.neverCommitted(new JDBCConnectionException("insert", closed)));
+        // still a 503 once the retries are spent
+        assertTrue(DatabaseFailures.unavailable(idleEnded));
+        assertTrue(DatabaseFailures.unavailable(closed));
+    }
+
+    /** A connection that broke with the commit possibly in flight: the write may have committed, a 503, not retried. */
+    @Test
+    void aConnectionLostAroundTheCommitMayHaveCommitted() {
+        SQLException lost = new SQLException("An I/O error occurred while sending to the backend", "08006", new EOFException());
+        assertFalse(DatabaseFailures.neverCommitted(lost));
+        // the rollback that follows finds the connection closed: the commit's fate is still unknown
+        RollbackException commit = new RollbackException("ARJUNA016053: Could not commit transaction.");
+        commit.addSuppressed(lost);
+        commit.addSuppressed(new SQLException("This connection has been closed.", "08003"));
+        assertFalse(DatabaseFailures.neverCommitted(commit));
+        RollbackException socket = new RollbackException("commit");
+        socket.addSuppressed(new SQLException("This connection has been closed.", "08003", new java.net.SocketException("reset")));
+        assertFalse(DatabaseFailures.neverCommitted(socket));
+        // shut down under a COMMIT: the commit record may be on disk
+        assertFalse(DatabaseFailures.neverCommitted(new SQLException("terminating connection due to administrator command", "57P01")));
+        assertFalse(DatabaseFailures.neverCommitted(new SQLException("deadlock", "40P01")));
+        assertFalse(DatabaseFailures.neverCommitted(new SQLException("duplicate", "23505")));
+        assertFalse(DatabaseFailures.neverCommitted(new ConnectException("refused")));
+    }
 }
