@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the chat page's browser test (chat-browser.mjs) with headless Chromium.
-#   topology-tests/browser/run.sh BASE_URL OUT_DIR [BOB_BASE_URL]
+# Runs a browser test of this directory with headless Chromium: chat-browser.mjs unless the first argument names
+# another script (NAME.mjs); the arguments after it are the script's.
+#   topology-tests/browser/run.sh [SCRIPT.mjs] BASE_URL OUT_DIR [MORE...]
 # e.g. run.sh http://127.0.0.1:8080 target/browser  (screenshots: OUT_DIR/chat.png, OUT_DIR/chat-bob.png)
 # Debian's chromium is installed with apt when missing; playwright-core (driver only, no browser download)
 # is installed locally into topology-tests/browser/node_modules on first use (needs npm and the npm registry).
@@ -9,8 +10,14 @@ set -euo pipefail
 dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 playwright_version=1.65.1   # needs Node.js 20+
 
+script=chat-browser.mjs
+if [[ "${1:-}" == *.mjs ]]; then
+    script=$1
+    shift
+fi
+[[ -f "$dir/$script" ]] || { echo "run.sh: no browser test $dir/$script" >&2; exit 2; }
 if [[ $# -lt 2 || -z "$1" || -z "$2" ]]; then
-    echo "usage: $0 BASE_URL OUT_DIR [BOB_BASE_URL]" >&2
+    echo "usage: $0 [SCRIPT.mjs] BASE_URL OUT_DIR [MORE...]" >&2
     exit 2
 fi
 
@@ -39,7 +46,7 @@ fi
 
 mkdir -p "$2"
 set +e
-node "$dir/chat-browser.mjs" "$@"
+node "$dir/$script" "$@"
 rc=$?
 set -e
 exit "$rc"
