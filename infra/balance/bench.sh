@@ -67,6 +67,7 @@ bench_pairs=(
   "compact object headers, JDK 25 (both sides without the AOT cache: it holds one header layout) | -XX:AOTMode=off | -XX:AOTMode=off -XX:+UseCompactObjectHeaders"
   "the AOT cache, once warm (its start is measured above) | -XX:AOTMode=off | "
   "the AOT cache without replaying its training profiles (classes loaded and linked from it; the JIT profiles itself) | | -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining"
+  "monitoring: Prometheus, its exporters and mtail scraping every hop (issue #22; \"off\" stops them for that side only) | BALANCE_MONITORING=off | "
   "the connection budget's pools (write 5, read-primary 4, read 4, reactive 3 and 3; infra/balance/budget.env), against 16 each as before it (those instances told they are alone: three of them would not fit the leader) | QUARKUS_DATASOURCE_WRITE_JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE__READ_PRIMARY__JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE_READ_JDBC_MAX_SIZE=16 -Dusers.read.reactive-pool-size=16 -Dusers.budget.instances=1 | "
 )
 
@@ -142,6 +143,8 @@ hop_ticks() {
     out+="$node=$(pids_ticks $(node_pids "$node")),"
   done
   [ -f "$bench_work/pids" ] && mapfile -t extra < "$bench_work/pids"
+  # the monitoring processes (Prometheus, the exporters, mtail) as one hop: what watching the topology costs
+  if monitoring_on; then out+="monitoring=$(pids_ticks $(for node in $(monitors); do monitor_pid "$node"; done)),"; fi
   echo "${out}bench-instances=$(pids_ticks "${extra[@]}")"
 }
 # hop_diff BEFORE AFTER: what each node spent between two hop_ticks (a node restarted in between is left out)
@@ -410,6 +413,12 @@ bench_facts() { # bench_facts: the machine, the versions and the settings, into 
   record setting.java_opts "$java_opts"
   record setting.nginx_rate_limit "$bench_nginx_rate_limit"
   record setting.serving "$(serving_nodes | tr '\n' ' ')"
+  # the bench runs with the monitoring as `up` starts it (on unless BALANCE_MONITORING=off), and says which
+  if monitoring_on; then
+    record setting.monitoring "on" "${BALANCE_MONITORING_INTERVAL:-2s}" "$(prometheus_value 'count(up)' || echo '?')"
+  else
+    record setting.monitoring "off"
+  fi
 }
 
 # seed_users COUNT: COUNT users of the bench's own (bench-user-N@bench.invalid) inserted on the primary with SQL as the
@@ -605,6 +614,9 @@ pair_side() {
   local jdk node pid nginx=http://127.0.0.1:$nginx_port
   jdk=$(java_major "$java")
   record "side.$n.settings" "$*"
+  # BALANCE_MONITORING=off: this side runs with the monitoring processes stopped (started again after it)
+  local monitoring_paused=false
+  if [[ " $* " == *" BALANCE_MONITORING=off "* ]] && monitoring_on; then stop_monitoring; monitoring_paused=true; fi
   start_serving "$java" -XX:NativeMemoryTracking=summary "$@"
   measure "side.$n.warmup" "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
   steady "side.$n.full" "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids" >/dev/null
@@ -616,6 +628,7 @@ pair_side() {
     nmt_summary "$java" "$pid" "$bench_work/nmt-side$n-$node.txt"
     record "side.$n.nmt.$node" "nmt-side$n-$node.txt"
   done
+  [ "$monitoring_paused" = false ] || start_monitoring || log "bench: the monitoring did not start again (./balance status)"
 }
 
 # chat_latency: org.acme.balance.bench.ChatLatency through nginx (BENCH_CHAT_SOCKETS members of one room, BENCH_CHAT_RATE

@@ -176,6 +176,7 @@ public final class BenchReport {
                 serving.size(), results.get("setting.cold_seconds"), results.get("setting.warmup_runs"), jdkName(main),
                 results.get("setting.connections"), results.get("machine.cores"),
                 results.get("setting.nginx_rate_limit")));
+        s.append(monitoringNote());
         List<String> missing = results.all("jdk.missing");
         if (!missing.isEmpty()) {
             s.append("Not measured: ").append(missing.stream().map(BenchReport::jdkName).collect(Collectors.joining(", ")))
@@ -508,6 +509,22 @@ public final class BenchReport {
                 half.map(h -> ms(h.p50())).orElse("n/a"), half.map(h -> ms(h.p99())).orElse("n/a"),
                 half.map(h -> ms(h.p999())).orElse("n/a")));
         return s.toString();
+    }
+
+    /** Whether the monitoring ran beside the runs (issue #22: the bench runs with it on and says so). */
+    private String monitoringNote() {
+        List<List<String>> lines = results.lines("setting.monitoring");
+        if (lines.isEmpty()) {
+            return "**Monitoring:** not recorded (a run from before the monitoring existed).\n\n";
+        }
+        List<String> m = lines.get(0);
+        if (!"on".equals(m.get(0))) {
+            return "**Monitoring:** off for this run (`BALANCE_MONITORING=off`).\n\n";
+        }
+        return String.format(Locale.ROOT, "**Monitoring:** on during every run, as `./balance up` starts it: Prometheus"
+                + " scraping %s targets every %s, its exporters and mtail ([operations.md](operations.md#monitoring)). Their"
+                + " CPU is the `monitoring` row of the CPU table below; the tuning pair \"monitoring\" measures the same"
+                + " instances with them stopped.\n\n", m.size() > 2 ? m.get(2) : "?", m.size() > 1 ? m.get(1) : "?");
     }
 
     private String hopCpu() {
