@@ -22,7 +22,7 @@ compose() {
   docker-compose -p "${BALANCE_COMPOSE_PROJECT:-balance}" -f "$compose_file" "$@"
 }
 
-ensure_docker() { # ensure_docker [DATA_ROOT]: a dockerd we start keeps its images there (default /var/lib/docker)
+docker_packages() { # Docker, docker-compose and debootstrap, installed when missing
   local missing=()
   command -v docker >/dev/null 2>&1 || missing+=(docker.io)
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
@@ -32,6 +32,10 @@ ensure_docker() { # ensure_docker [DATA_ROOT]: a dockerd we start keeps its imag
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+}
+
+ensure_docker() { # ensure_docker [DATA_ROOT]: a dockerd we start keeps its images there (default /var/lib/docker)
+  docker_packages
   docker info >/dev/null 2>&1 && return 0
   # No engine running (no systemd here, say): start one that leaves the host's network as it is: no iptables
   # rules, no forwarding, no docker0. Builds use the host's network; the containers talk on their own bridge and
@@ -94,6 +98,12 @@ container_health() { docker inspect -f '{{.State.Health.Status}}' "$(compose ps 
 nginx_healthy() { [ "$(container_health nginx)" = healthy ]; }
 
 compose_up() { # compose_up [DATA_ROOT]
+  compose_images "${1:-}"
+  compose_start
+}
+
+# compose_images [DATA_ROOT]: Docker ready (installed, an engine running) and every image of the stack built
+compose_images() {
   mkdir -p "$logs_dir"
   ensure_docker "${1:-}"
   # the two bases at once: each mostly waits on the mirror
@@ -114,6 +124,10 @@ compose_up() { # compose_up [DATA_ROOT]
   compose build etcd haproxy nginx >>"$logs_dir/compose-build.log" 2>&1 || { wait "$service"; compose_failure "build failed" "$logs_dir/compose-build.log"; }
   wait "$service" || compose_failure "the service's build failed" "$logs_dir/compose-build-service.log"
   compose build >>"$logs_dir/compose-build.log" 2>&1 || compose_failure "build failed" "$logs_dir/compose-build.log"
+}
+
+# compose_start: the stack up from the images built, waited for until nginx is healthy
+compose_start() {
   compose up -d >>"$logs_dir/compose-up.log" 2>&1 || compose_failure "up failed" "$logs_dir/compose-up.log"
   (wait_for 180 "nginx in compose" nginx_healthy) || compose_failure "nginx in compose not healthy" "$logs_dir/compose-up.log"
   log "the compose stack is up: http://127.0.0.1:${BALANCE_HTTP_PORT:-8080}/users   (docker-compose -p ${BALANCE_COMPOSE_PROJECT:-balance} -f docker-compose-balance.yml ps)"
@@ -152,20 +166,57 @@ compose_down() {
   stop_our_dockerd
 }
 
-compose_test() {
-  # beside anything a developer runs: another project, port and network
+# compose-test's own project, port and network (beside anything a developer runs), its Docker data root, and the
+# clean-up of all of it when ./balance exits, however it exits
+compose_test_setup() {
   export BALANCE_COMPOSE_PROJECT=${BALANCE_COMPOSE_PROJECT:-balance-test} BALANCE_HTTP_PORT=${BALANCE_HTTP_PORT:-18090}
   export BALANCE_HTTPS_PORT=${BALANCE_HTTPS_PORT:-18453}
   export BALANCE_NET=${BALANCE_NET:-172.31.90} BALANCE_SUBNET=${BALANCE_SUBNET:-172.31.90.0/24}
-  local started=$SECONDS failed=0 classes
   # A dockerd of our own gets a throwaway data root: every image is built from nothing, and the host's
   # /var/lib/docker is left as it was. An engine already running is used as it is (with its cache).
-  # (A global: the EXIT trap runs after this function has returned.)
+  # (Globals: the EXIT trap runs after this function has returned.)
   compose_data_root=""
   docker info >/dev/null 2>&1 || compose_data_root=$(mktemp -d /var/tmp/balance-docker.XXXXXX)
-  trap 'compose_down -v; [ -z "$compose_data_root" ] || rm -rf "$compose_data_root"' EXIT
-  compose down -v --remove-orphans >/dev/null 2>&1 || true
-  compose_up "$compose_data_root"
+  trap compose_test_cleanup EXIT
+}
+compose_test_cleanup() {
+  if [ -n "${compose_prebuild_pid:-}" ]; then # ./balance test ended before the images were built
+    pkill -TERM -P "$compose_prebuild_pid" 2>/dev/null || true
+    kill -TERM "$compose_prebuild_pid" 2>/dev/null || true
+    wait "$compose_prebuild_pid" 2>/dev/null || true
+  fi
+  compose_down -v
+  [ -z "$compose_data_root" ] || rm -rf "$compose_data_root"
+}
+
+# ./balance test: the compose images built in the background while the docs check and Maven run (minutes, mostly
+# waiting on the mirror, Maven Central and Docker); compose_test waits for them. Docker's packages are installed
+# first, in the foreground: nothing else may hold apt's lock meanwhile (a browser test installs chromium).
+compose_prebuild() {
+  compose_test_setup
+  docker_packages
+  mkdir -p "$logs_dir"
+  log "building the compose images in the background while the tests run (log: $logs_dir/compose-prebuild.log)"
+  compose_prebuild_started=$SECONDS
+  ( compose_images "$compose_data_root" ) >"$logs_dir/compose-prebuild.log" 2>&1 &
+  compose_prebuild_pid=$!
+}
+
+compose_test() {
+  local started=$SECONDS failed=0 classes
+  if [ -n "${compose_prebuild_pid:-}" ]; then
+    log "waiting for the compose images (built in the background since $((SECONDS - compose_prebuild_started)) s)"
+    wait "$compose_prebuild_pid" || { compose_prebuild_pid=""; compose_failure "the compose images' build failed" \
+      "$logs_dir/compose-prebuild.log"; }
+    compose_prebuild_pid=""
+    log "compose images built in $((SECONDS - compose_prebuild_started)) s (in the background); $((SECONDS - started)) s waited for"
+    compose down -v --remove-orphans >/dev/null 2>&1 || true
+    compose_start
+  else
+    compose_test_setup
+    compose down -v --remove-orphans >/dev/null 2>&1 || true
+    compose_up "$compose_data_root"
+  fi
   log "compose stack up in $((SECONDS - started)) s; images:"
   docker images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'balance/|debian:(bookworm|trixie)-slim' >&2
   classes=$(load_classes)
