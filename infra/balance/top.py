@@ -52,6 +52,10 @@ def queries(window):
         "nginx_mean": 'sum(rate(nginx_access_request_time_seconds_sum[{w}]))'
                       ' / sum(rate(nginx_access_request_time_seconds_count[{w}]))',
         "users_requests": 'sum by (node, status) (rate(http_server_requests_seconds_count{%s}[{w}]))' % api,
+        "users_p50": 'histogram_quantile(0.5, sum by (node, le) (rate(http_server_requests_seconds_bucket{%s}[{w}])))'
+                     % api,
+        "users_p99": 'histogram_quantile(0.99, sum by (node, le) (rate(http_server_requests_seconds_bucket{%s}[{w}])))'
+                     % api,
         "users_mean": 'sum by (node) (rate(http_server_requests_seconds_sum{%s}[{w}]))'
                       ' / sum by (node) (rate(http_server_requests_seconds_count{%s}[{w}]))' % (api, api),
         "users_max": 'max by (node) (http_server_requests_seconds_max{%s})' % api,
@@ -229,6 +233,8 @@ def frame(a, now, prometheus, window, interval, instances):
             node[(labels.get("status") or "?")[:1]] = node.get((labels.get("status") or "?")[:1], 0.0) + v
     means = {labels.get("node"): v for labels, v in series(a.get("users_mean"))}
     maxes = {labels.get("node"): v for labels, v in series(a.get("users_max"))}
+    p50s = {labels.get("node"): v for labels, v in series(a.get("users_p50"))}
+    p99s = {labels.get("node"): v for labels, v in series(a.get("users_p99"))}
     names = ["users-backend-%d" % i for i in range(1, instances + 1)]
     names += [n for n in g.nodes("up", job="users") if n not in names]
     for n, node in enumerate(names):
@@ -238,8 +244,9 @@ def frame(a, now, prometheus, window, interval, instances):
         note = "reads %s, lag %s" % (
             "-" if path is None else ("replica" if path == 1 else "PRIMARY"), seconds(lag))
         add("%-24s %-5s %7s %7s %7s %7s %7s %6s %6s  %s" % (
-            node + (" (backup)" if n == instances - 1 else ""), state(up("users", node)), rate(r.get("all")), "-", "-",
-            seconds(means.get(node)), seconds(maxes.get(node)), rate(r.get("4")), rate(r.get("5")), note))
+            node + (" (backup)" if n == instances - 1 else ""), state(up("users", node)), rate(r.get("all")),
+            seconds(p50s.get(node)), seconds(p99s.get(node)), seconds(means.get(node)), seconds(maxes.get(node)),
+            rate(r.get("4")), rate(r.get("5")), note))
     add("")
 
     # HAProxy's listeners

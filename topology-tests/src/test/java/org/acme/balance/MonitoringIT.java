@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * scrapes every hop and each target answers ({@code up == 1}), the exporters' queries give the figures the rules use,
  * and a rule fires when a node fails: the backup instance frozen (a hung node: its scrape times out), InstanceDown
  * firing within its 10 s and a few scrapes, then thawed; and {@code ./balance top --once} draws the whole topology from
- * that Prometheus: the leader, every instance serving, the replica's data age, no alert firing. About 30 s.
+ * that Prometheus: the leader, every instance serving with its p50 and p99, the replica's data age, no alert firing.
+ * About 30 s.
  */
 @ExtendWith(SharedTopology.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -113,9 +114,15 @@ class MonitoringIT {
             frame = balance.run("top", "--once");
             missing.clear();
             for (int n = 1; n <= 3; n++) {
-                double rate = figure(frame, "(?m)^users-backend-" + n + "(?: \\(backup\\))?\\s+up\\s+(\\S+)");
+                String row = "(?m)^users-backend-" + n + "(?: \\(backup\\))?\\s+up\\s+";
+                double rate = figure(frame, row + "(\\S+)");
+                // P50 and P99, from the instance's own histogram (org.acme.users.edge.LatencyHistogram)
+                double p50 = seconds(frame, row + "\\S+\\s+(\\S+)");
+                double p99 = seconds(frame, row + "\\S+\\s+\\S+\\s+(\\S+)");
                 if (!(rate > 0)) {
                     missing.put("users-backend-" + n, "no req/s figure above 0");
+                } else if (!(p50 > 0 && p99 >= p50)) {
+                    missing.put("users-backend-" + n, "no p50 and p99 figures (or p99 under p50)");
                 }
             }
             if (!(figure(frame, "(?m)^nginx\\s+up\\s+(\\S+)") > 0)) {
@@ -152,6 +159,16 @@ class MonitoringIT {
         } catch (NumberFormatException e) {
             return Double.NaN;
         }
+    }
+
+    /** A duration of the frame (top.py's 1.5ms, 12ms, 1.25s) in seconds; NaN when it is missing or "-". */
+    static double seconds(String frame, String pattern) {
+        Matcher m = Pattern.compile(pattern).matcher(frame);
+        if (!m.find()) {
+            return Double.NaN;
+        }
+        Matcher d = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s)").matcher(m.group(1));
+        return d.matches() ? Double.parseDouble(d.group(1)) / (d.group(2).equals("ms") ? 1000 : 1) : Double.NaN;
     }
 
     static void send(URI uri) throws Exception {
