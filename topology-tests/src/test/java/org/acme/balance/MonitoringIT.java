@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * firing within its 10 s and a few scrapes, then thawed; and {@code ./balance top --once} draws the whole topology from
  * that Prometheus: the leader, every instance serving, the replica's data age, no alert firing; and the ops page that
  * Prometheus serves (/user/) drawn in Chromium with data in its charts (topology-tests/browser/ops-page.mjs, screenshot
- * target/browser/ops.png), Prometheus' API readable cross-origin only from that page's origin. About 40 s.
+ * target/browser/ops.png), Prometheus' API readable cross-origin only from that page's origin. About 70 s.
  */
 @ExtendWith(SharedTopology.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
