@@ -581,7 +581,7 @@ balance: the topology is up
   instances            $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(instance_port "users-backend-$i")"; done)
   management           $(for i in $(seq 1 "$instances"); do printf '127.0.0.1:%s ' "$(management_port "users-backend-$i")"; done)(/q/health, /q/metrics, /q/openapi; not through nginx)
   databases            service-db: Patroni members service-db-1 127.0.0.1:$(member_pg_port service-db-1), service-db-2 127.0.0.1:$(member_pg_port service-db-2) (leader now: $(leader_member)); service-db-replica 127.0.0.1:$replica_port
-  monitoring           $(monitoring_on && echo "Prometheus http://127.0.0.1:$prometheus_port/ (/targets, /alerts)" || echo "off (BALANCE_MONITORING=off)")
+  monitoring           $(monitoring_on && echo "Prometheus http://127.0.0.1:$prometheus_port/ (/targets, /alerts), ops page $ops_url" || echo "off (BALANCE_MONITORING=off)")
   ./balance status | logs NODE | kill NODE | freeze NODE | thaw NODE | start NODE | switchover | demo list | down
 EOF
 }
@@ -870,6 +870,12 @@ demo() {
   done
   [ "$rounds" -ge 1 ] 2>/dev/null || die "usage: balance demo SCENARIO[,SCENARIO...]|all [ROUNDS]"
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$nginx_port/host")" = 200 ] || die "the topology is not up: ./balance up"
+  # where to watch it as it happens (the ops page's charts, or ./balance top)
+  if monitor_pid prometheus >/dev/null; then
+    log "watch it on the ops page: $ops_url (or in a terminal: ./balance top)"
+  else
+    log "no monitoring running, so no ops page to watch it on (./balance up starts it)"
+  fi
   classes=$(load_classes)
   mkdir -p "$BALANCE_HOME/timelines"
   : > "$results"

@@ -10,11 +10,15 @@
 #   ports (plus BALANCE_PORT_OFFSET): Prometheus 9190, the nginx exporter
 #   9192, mtail 9193, postgres_exporter 9194 (service-db-1), 9195 (service-db-2), 9196 (service-db-replica), nginx's
 #   stub_status 9197 (nginx itself listens: not 9191, render.sh's default, which an nginx rendered by hand takes)
+# The ops page (monitoring/ops/, charts drawn with uPlot from the npm registry) is served by Prometheus itself, at /user/
+# (--web.user-assets): same origin as its API, so its CORS is narrowed to that origin (the default lets any site read it).
 
 prometheus_port=$((9190 + offset))
 nginx_exporter_port=$((9192 + offset))
 mtail_port=$((9193 + offset))
 monitoring_dir=$BALANCE_HOME/monitoring
+ops_url=http://127.0.0.1:$prometheus_port/user/
+uplot_version=1.6.32   # the ops page's chart library (npm), in monitoring/ops/node_modules; a new pin is installed at up
 
 monitors() { # the monitoring processes, in start order (Prometheus last: its targets answer from its first scrape)
   echo pg-exporter-service-db-1 pg-exporter-service-db-2 pg-exporter-service-db-replica nginx-exporter mtail prometheus
@@ -88,12 +92,52 @@ render_monitoring() {
 }
 budget_value() { if [ -n "${!1:-}" ]; then echo "${!1}"; else sed -n "s/^$1=//p" "$root/infra/balance/budget.env" | tail -n 1; fi; }
 
+# The ops page into the directory Prometheus serves at /user/: monitoring/ops/ and uPlot's script and style, installed
+# from the npm registry at the pinned version (again when the pin changes), and settings.json (the scrape interval).
+render_ops_page() {
+  local src=$root/monitoring/ops out=$monitoring_dir/ops installed interval
+  installed=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
+    "$src/node_modules/uplot/package.json" 2>/dev/null || true)
+  if [ "$installed" != "$uplot_version" ]; then
+    command -v npm >/dev/null 2>&1 || die "ops page: npm is needed to install uPlot (./balance deps installs it)"
+    log "ops page: installing uplot@$uplot_version from the npm registry into monitoring/ops/node_modules"
+    mkdir -p "$logs_dir"
+    npm install --no-audit --no-fund --prefix "$src" "uplot@$uplot_version" >>"$logs_dir/ops-page.log" 2>&1 \
+      || die "ops page: npm could not install uplot@$uplot_version: $(tail -n 2 "$logs_dir/ops-page.log" | tr '\n' ' ')"
+  fi
+  mkdir -p "$out"
+  cp "$src/index.html" "$src/ops.js" "$src/ops.css" "$src/charts.json" \
+    "$src/node_modules/uplot/dist/uPlot.iife.min.js" "$src/node_modules/uplot/dist/uPlot.min.css" "$out/"
+  # (the page's rate window and step follow the scrape interval; a duration it cannot read: 2 s, the default)
+  interval=${BALANCE_MONITORING_INTERVAL:-2s}
+  case "$interval" in
+    *ms) interval=$(awk -v v="${interval%ms}" 'BEGIN { print v / 1000 }') ;;
+    *s) interval=${interval%s} ;;
+    *m) interval=$(awk -v v="${interval%m}" 'BEGIN { print v * 60 }') ;;
+  esac
+  [[ "$interval" =~ ^[0-9]+(\.[0-9]+)?$ ]] || interval=2
+  printf '{"scrape_interval_seconds": %s, "refresh_seconds": 5}\n' "$interval" > "$out/settings.json"
+}
+ops_page_ready() { [ -f "$monitoring_dir/ops/index.html" ] && [ -f "$monitoring_dir/ops/uPlot.iife.min.js" ]; }
+
+stop_monitor() { # stop_monitor NAME PID
+  kill -TERM "$2" 2>/dev/null || true
+  for _ in $(seq 1 100); do alive "$2" || break; sleep 0.1; done
+  kill -KILL "$2" 2>/dev/null || true
+  rm -f "$run/$1.pid"
+}
+
 start_monitor() {
   local name=$1 node pid
   if pid=$(monitor_pid "$name"); then
-    # a running Prometheus takes a changed configuration or rules on SIGHUP
-    [ "$name" != prometheus ] || { render_monitoring "$monitoring_dir"; kill -HUP "$pid"; }
-    return 0
+    if [ "$name" != prometheus ]; then return 0; fi
+    # a Prometheus started before the ops page (without its flags) is started again; a running one takes a changed
+    # configuration or rules on SIGHUP
+    if tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "--web.user-assets=$monitoring_dir/ops"; then
+      render_monitoring "$monitoring_dir"; kill -HUP "$pid"; return 0
+    fi
+    log "prometheus: started again, to serve the ops page"
+    stop_monitor "$name" "$pid"
   fi
   case "$name" in
     pg-exporter-*)
@@ -114,9 +158,12 @@ start_monitor() {
         -logs "$logs_dir/nginx-access.log" -emit_prog_label=false -logtostderr ;;
     prometheus)
       render_monitoring "$monitoring_dir"
+      # (the ops page at /user/; cross-origin reads of the API only from its own origin)
+      mkdir -p "$monitoring_dir/ops"
       spawn "$name" prometheus --config.file="$monitoring_dir/prometheus.yml" \
         --web.listen-address="$(monitor_address "$name")" --storage.tsdb.path="$monitoring_dir/data" \
-        --storage.tsdb.retention.time="${BALANCE_MONITORING_RETENTION:-6h}" ;;
+        --storage.tsdb.retention.time="${BALANCE_MONITORING_RETENTION:-6h}" \
+        --web.user-assets="$monitoring_dir/ops" --web.cors.origin="https?://(127\.0\.0\.1|localhost):$prometheus_port" ;;
   esac
   local path=/metrics deadline=$((SECONDS + 20)); [ "$name" != prometheus ] || path=/-/ready
   until http_ok "http://$(monitor_address "$name")$path" 2>/dev/null; do
@@ -132,6 +179,8 @@ start_monitoring() {
   monitoring_on || { log "monitoring off (BALANCE_MONITORING=off)"; return 0; }
   local name failed=""
   touch "$logs_dir/nginx-access.log"
+  # the ops page first: Prometheus serves it from its first answer
+  ( render_ops_page ) || failed+="ops-page "
   for name in $(monitors); do
     # (wait_for dies: a subshell keeps that from ending up)
     ( start_monitor "$name" ) || failed+="$name "
@@ -140,28 +189,27 @@ start_monitoring() {
     log "monitoring: NOT started: ${failed% } (./balance logs NAME); the topology is up without it"
     return 1
   fi
-  log "monitoring up: Prometheus http://127.0.0.1:$prometheus_port/ (targets: /targets, alerts: /alerts)"
+  log "monitoring up: Prometheus http://127.0.0.1:$prometheus_port/ (targets: /targets, alerts: /alerts), ops page $ops_url"
 }
 
 stop_monitoring() {
   local name pid
   for name in $(monitors | tr ' ' '\n' | tac); do
     pid=$(monitor_pid "$name") || continue
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$run/$name.pid"
+    stop_monitor "$name" "$pid"
   done
 }
 
 monitoring_status() { # status(): the monitoring processes, indented under their own heading (not in the node table,
   # which the tests and the soak read as the topology), and Prometheus' count of the targets that answer
   local name pid state targets
-  echo "monitoring ($(monitoring_on && echo "Prometheus http://127.0.0.1:$prometheus_port/" || echo "off: BALANCE_MONITORING=off")):"
+  echo "monitoring ($(monitoring_on && echo "Prometheus http://127.0.0.1:$prometheus_port/, ops page $ops_url" || echo "off: BALANCE_MONITORING=off")):"
   for name in $(monitors); do
     if pid=$(monitor_pid "$name"); then state=up; else pid=-; state=down; fi
     printf '  %-31s %-8s %-7s %s\n' "$name" "$pid" "$state" "$(monitor_address "$name")"
   done
+  if ops_page_ready; then echo "  ops page: $ops_url (uPlot $uplot_version)"
+  else echo "  ops page: not rendered (./balance up renders it into $monitoring_dir/ops)"; fi
   targets=$(prometheus_value 'count(up == 1) or vector(0)') || return 0
   echo "  targets answering: $targets of $(prometheus_value 'count(up)'); alerts firing: $(prometheus_value 'count(ALERTS{alertstate="firing"}) or vector(0)')"
 }
@@ -206,6 +254,43 @@ nginx_access_requests_total{status_class="5xx"} 1'
     || die "monitoring/alerts.yml: ReplicaDataTooOld must compare with users.read.max-staleness ($bound s)"
   echo "ReplicaDataTooOld: bound ${bound} s, as users.read.max-staleness"
   check_top
+  check_ops_page
+}
+
+# The ops page without a browser (MonitoringIT draws it in Chromium): its files are there, its script parses, and every
+# query of monitoring/ops/charts.json, expanded as ops.js expands it, is PromQL that promtool accepts (written as
+# recording rules: promtool parses a query on its own only against a server).
+check_ops_page() {
+  local src=$root/monitoring/ops dir n file
+  for file in index.html ops.js ops.css charts.json; do [ -s "$src/$file" ] || die "monitoring/ops/$file is missing"; done
+  node --check "$src/ops.js" || die "monitoring/ops/ops.js does not parse"
+  dir=$(mktemp -d)
+  n=$(python3 - "$src/charts.json" "$src/ops.js" "$dir/ops-rules.yml" <<'PY'
+import json, re, sys
+charts = json.load(open(sys.argv[1]))["charts"]
+api = re.search(r"replaceAll\('\$api', '([^']*)'\)", open(sys.argv[2]).read())
+if not api:
+    sys.exit("ops.js: no expansion of $api found")
+ids = [c["id"] for c in charts]
+if len(set(ids)) != len(ids):
+    sys.exit("charts.json: a chart id used twice: %s" % ids)
+n = 0
+with open(sys.argv[3], "w") as out:
+    out.write("groups:\n  - name: ops-page\n    rules:\n")
+    for chart in charts:
+        for i, series in enumerate(chart["series"]):
+            query = series["query"].replace("$window", "10s").replace("$api", api.group(1))
+            out.write("      - record: ops_page:%s:%d\n        expr: %s\n" % (chart["id"].replace("-", "_"), i, json.dumps(query)))
+            n += 1
+print(n)
+PY
+  ) || { rm -rf "$dir"; die "monitoring/ops/charts.json: not read"; }
+  if ! promtool check rules "$dir/ops-rules.yml" >/dev/null 2>&1; then
+    promtool check rules "$dir/ops-rules.yml" >&2 || true; rm -rf "$dir"
+    die "monitoring/ops/charts.json: a query promtool refuses (above)"
+  fi
+  rm -rf "$dir"
+  echo "ops page: its files there, ops.js parses, the $n queries of charts.json are PromQL"
 }
 
 # ./balance top draws, from Prometheus' answers recorded with `top.py --once --record` (monitoring/testdata/top-*.json),

@@ -212,7 +212,7 @@ class EdgeIT {
         // nginx, over HTTP and HTTPS, those paths are the API's 404s
         HttpClient tls = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(2)).build();
         for (String path : List.of("/metrics", "/stub_status", "/api/v1/targets", "/api/v1/query?query=up", "/graph",
-                "/-/ready", "/alerts", "/q/metrics")) {
+                "/-/ready", "/alerts", "/user/", "/user/ops.js", "/q/metrics")) {
             HttpResponse<String> viaNginx = send(HttpRequest.newBuilder(balance.api(path)));
             assertEquals(404, viaNginx.statusCode(), path + ": " + viaNginx.body());
             HttpResponse<String> overTls = tls.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + NGINX_TLS + path))

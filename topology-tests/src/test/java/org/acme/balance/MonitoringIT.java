@@ -9,9 +9,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.acme.balance.topology.LocalTopology;
@@ -27,8 +30,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * scrapes every hop and each target answers ({@code up == 1}), the exporters' queries give the figures the rules use,
  * and a rule fires when a node fails: the backup instance frozen (a hung node: its scrape times out), InstanceDown
  * firing within its 10 s and a few scrapes, then thawed; and {@code ./balance top --once} draws the whole topology from
- * that Prometheus: the leader, every instance serving with its p50 and p99, the replica's data age, no alert firing.
- * About 30 s.
+ * that Prometheus: the leader, every instance serving with its p50 and p99, the replica's data age, no alert firing; and the ops page that
+ * Prometheus serves (/user/) drawn in Chromium with data in its charts (topology-tests/browser/ops-page.mjs, screenshot
+ * target/browser/ops.png), Prometheus' API readable cross-origin only from that page's origin. About 70 s.
  */
 @ExtendWith(SharedTopology.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -41,6 +45,8 @@ class MonitoringIT {
             "postgres", 3, "patroni", 2, "etcd", 1);
 
     static LocalTopology balance;
+    /** InstanceDown fired in this run (so the ops page's alerts chart has it in its 15 minutes) */
+    static boolean instanceDownFired;
 
     @BeforeAll
     static void topology() {
@@ -195,6 +201,7 @@ class MonitoringIT {
             }
             assertTrue(!alert.isEmpty(), "InstanceDown firing for users-backend-3; alerts: " + alerts());
             System.out.printf("InstanceDown fired %.1f s after the freeze%n", (System.nanoTime() - started) / 1e9);
+            instanceDownFired = true;
         } finally {
             balance.thaw("users-backend-3");
         }
@@ -204,6 +211,48 @@ class MonitoringIT {
             Thread.sleep(500);
         }
         assertEquals("1", single("up{node=\"users-backend-3\"}"), "users-backend-3 scraped again after the thaw");
+    }
+
+    @Test
+    @Order(5)
+    void theOpsPageDrawsEveryHopInChromium() throws Exception {
+        // Prometheus serves the page beside its API (--web.user-assets), and lets only that origin read the API
+        // cross-origin (not the default, any site)
+        String page = get("/user/");
+        assertTrue(page.contains("ops.js") && page.contains("uPlot.iife.min.js"), "the ops page at /user/: " + page);
+        String own = "http://127.0.0.1:" + PROMETHEUS;
+        assertEquals(java.util.Optional.of(own), origin(own).firstValue("Access-Control-Allow-Origin"), "CORS for its own origin");
+        assertEquals(java.util.Optional.empty(), origin("http://example.com").firstValue("Access-Control-Allow-Origin"),
+                "no CORS for another site");
+        // some traffic for the charts: reads on every instance (directly: nginx sends its backup nothing) and through nginx
+        for (int n = 1; n <= 3; n++) {
+            for (int i = 0; i < 5; i++) {
+                send(balance.instance("users-backend-" + n, "/users?page=0&size=1"));
+                send(balance.api("/users?page=0&size=1"));
+            }
+        }
+        Path out = SharedTopology.ROOT.resolve("topology-tests/target/browser");
+        Path log = SharedTopology.ROOT.resolve("topology-tests/target/browser-ops.log");
+        Files.deleteIfExists(out.resolve("ops.png"));
+        long started = System.nanoTime();
+        Process browser = new ProcessBuilder("bash", SharedTopology.ROOT.resolve("topology-tests/browser/run.sh").toString(),
+                "ops-page.mjs", own + "/user/", out.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(browser.waitFor(180, TimeUnit.SECONDS), "the browser test finished");
+        String text = Files.readString(log);
+        System.out.println(text);
+        System.out.printf("the ops page in Chromium: %.1f s (run.sh included)%n", (System.nanoTime() - started) / 1e9);
+        assertEquals(0, browser.exitValue(), "ops-page.mjs passed (see target/browser-ops.log)");
+        assertTrue(Files.size(out.resolve("ops.png")) > 10_000, "the screenshot was kept");
+        if (instanceDownFired) {
+            assertTrue(Pattern.compile("(?m)chart alerts: ok, [1-9]").matcher(text).find(),
+                    "the alerts chart shows InstanceDown of the freeze above:\n" + text);
+        }
+    }
+
+    static java.net.http.HttpHeaders origin(String origin) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PROMETHEUS + "/api/v1/query?query=up"))
+                .header("Origin", origin).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).headers();
     }
 
     /** Prometheus' instant query: each series as {labels, value}. */
