@@ -4,6 +4,8 @@
 #   topology-tests/browser/run.sh [SCRIPT.mjs] BASE_URL OUT_DIR [MORE...]
 # e.g. run.sh http://127.0.0.1:8080 target/browser  (screenshots: OUT_DIR/chat.png, OUT_DIR/chat-bob.png)
 #      run.sh ops-page.mjs http://127.0.0.1:9190/user/ target/browser  (the ops page; screenshot: OUT_DIR/ops.png)
+#      run.sh chat-reconnect.mjs http://127.0.0.1:8080 target/browser http://127.0.0.1:8082
+#        (prints "KILL <instance>" and waits for a line "killed" on stdin: see the script)
 # Debian's chromium is installed with apt when missing; playwright-core (driver only, no browser download)
 # is installed locally into topology-tests/browser/node_modules on first use (needs npm and the npm registry).
 set -euo pipefail

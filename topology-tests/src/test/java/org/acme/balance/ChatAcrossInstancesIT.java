@@ -4,16 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.acme.balance.topology.LocalTopology;
@@ -138,13 +145,24 @@ class ChatAcrossInstancesIT {
         ChatClient dave = new ChatClient(room, "dave").connect(balance.api(""));
         String doomed = dave.instance;
         String survivor = doomed.equals("users-backend-1") ? "users-backend-2" : "users-backend-1";
+        // the chat page in Chromium loses its instance in the same kill (chat-reconnect.mjs, a room of its own):
+        // alice's page through nginx, pinned like dave to this address's instance, bob's page on another
+        Path out = ROOT.resolve("topology-tests/target/browser");
+        Path log = ROOT.resolve("topology-tests/target/browser-reconnect.log");
+        BrowserRun pages = null;
         try (ChatClient erin = new ChatClient(room, "erin").connect(balance.instance(survivor, ""))) {
             for (int i = 1; i <= 5; i++) {
                 erin.say("before " + i, "before-" + i);
             }
             assertEquals(5, dave.awaitMessages(5, 20));
 
+            pages = new BrowserRun(log, "chat-reconnect.mjs", balance.api("").toString(), out.toString(),
+                    balance.instance(survivor, "").toString());
+            // the first run of run.sh on a machine may install Chromium and playwright-core first
+            assertEquals("KILL " + doomed, pages.awaitLine("KILL ", 240),
+                    "alice's page, through nginx, is on dave's instance (see " + log + ")");
             balance.kill(doomed);
+            pages.tell("killed");
             assertNotEquals(Integer.MIN_VALUE, dave.awaitClosed(10), "dave's socket ended with its instance");
             long killedAt = System.nanoTime();
             for (int i = 1; i <= 10; i++) {
@@ -176,6 +194,15 @@ class ChatAcrossInstancesIT {
             }
             assertEquals(LongStream.rangeClosed(6, 16).boxed().toList(), history, "history after 5 is complete");
 
+            // the page's checks ran meanwhile; it ends before the instance returns, so it reconnected to another
+            int pageExit = pages.awaitExit(60);
+            System.out.println(Files.readString(log));
+            System.out.printf("chat: chat-reconnect.mjs ran %.1f s, %.1f s of it before the kill%n",
+                    (System.nanoTime() - pages.started) / 1e9, (pages.lineSeen - pages.started) / 1e9);
+            assertEquals(0, pageExit, "chat-reconnect.mjs passed (see " + log + ")");
+            assertTrue(Files.readString(log).contains("not on " + doomed), "alice's page left " + doomed);
+            assertTrue(Files.size(out.resolve("chat-reconnect.png")) > 1000, "the screenshot was kept");
+
             // the instance returns and rejoins: once nginx's fail_timeout (5 s) has passed, it gets its clients back
             balance.start(doomed);
             String rejoined = null;
@@ -189,6 +216,9 @@ class ChatAcrossInstancesIT {
             assertEquals(doomed, rejoined, "nginx sends this client address to the restarted instance again");
         } finally {
             dave.close();
+            if (pages != null) {
+                pages.close();
+            }
             balance.start(doomed);
         }
     }
@@ -211,6 +241,80 @@ class ChatAcrossInstancesIT {
         assertEquals(0, browser.exitValue(), "chat-browser.mjs passed (see target/browser.log)");
         assertTrue(log.contains("alice on " + aliceInstance + ", bob on " + bobInstance), "pages on two instances");
         assertTrue(Files.size(out.resolve("chat.png")) > 1000, "the screenshot was kept");
+    }
+
+    /**
+     * A browser test of topology-tests/browser run in the background (run.sh): its output goes to LOG line by line,
+     * where the test can wait for a line the script prints, and the test can answer on its stdin.
+     */
+    static final class BrowserRun implements AutoCloseable {
+        final Process process;
+        final Path log;
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final Thread reader;
+        final long started = System.nanoTime();
+        /** When awaitLine found its line. */
+        long lineSeen;
+
+        BrowserRun(Path log, String script, String... args) throws Exception {
+            this.log = log;
+            List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("topology-tests/browser/run.sh").toString(),
+                    script));
+            command.addAll(List.of(args));
+            Files.deleteIfExists(log);
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            reader = new Thread(() -> {
+                try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String line; (line = in.readLine()) != null; ) {
+                        Files.writeString(log, line + "\n", StandardOpenOption.CREATE,
+                                StandardOpenOption.APPEND);
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    lines.add("(reading the browser's output failed: " + e + ")");
+                }
+            }, "browser-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** The first line starting with PREFIX within SECONDS, or the failure saying why there is none. */
+        String awaitLine(String prefix, int seconds) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                String line = lines.poll(200, TimeUnit.MILLISECONDS);
+                if (line != null && line.startsWith(prefix)) {
+                    lineSeen = System.nanoTime();
+                    return line;
+                }
+                if (line == null && !process.isAlive() && !reader.isAlive() && lines.isEmpty()) {
+                    throw new AssertionError("the browser test ended (exit " + process.exitValue() + ") before printing \""
+                            + prefix + "\": " + Files.readString(log));
+                }
+            }
+            throw new AssertionError("no \"" + prefix + "\" from the browser test within " + seconds + " s: "
+                    + (Files.exists(log) ? Files.readString(log) : ""));
+        }
+
+        void tell(String line) throws Exception {
+            process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+        }
+
+        /** Its exit status, once it and its output are done. */
+        int awaitExit(int seconds) throws Exception {
+            assertTrue(process.waitFor(seconds, TimeUnit.SECONDS), "the browser test finished within " + seconds + " s");
+            reader.join(TimeUnit.SECONDS.toMillis(5));
+            return process.exitValue();
+        }
+
+        /** Ends the run if it is still going: node and Chromium (run.sh's descendants) first, then run.sh. */
+        @Override
+        public void close() {
+            process.descendants().forEach(ProcessHandle::destroy);
+            process.destroy();
+        }
     }
 
     private static List<String> texts(ChatClient client, String sender) {
