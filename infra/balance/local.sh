@@ -879,6 +879,7 @@ demo() {
   classes=$(load_classes)
   mkdir -p "$BALANCE_HOME/timelines"
   : > "$results"
+  local demo_started=$EPOCHSECONDS
   for round in $(seq 1 "$rounds"); do
     [ "$rounds" -eq 1 ] || log "round $round of $rounds: $scenarios"
     BALANCE_HOME=$BALANCE_HOME BALANCE_PORT_OFFSET=$offset \
@@ -886,6 +887,13 @@ demo() {
       | tee >(grep $'^RESULT\t' | sed "s/^/$round\t/" >> "$results") || status=1
   done
   [ "$rounds" -eq 1 ] || demo_spread "$results"
+  # what the alert rules made of it, in order, from Prometheus' ALERTS (after one more evaluation: a rule with a
+  # "for:" of its own may still be pending)
+  if monitor_pid prometheus >/dev/null; then
+    sleep 5
+    python3 "$root/infra/balance/alert-history.py" --prometheus "http://127.0.0.1:$prometheus_port" \
+      --start "$demo_started" --end "$EPOCHSECONDS" || true
+  fi
   return $status
 }
 # demo_spread FILE: per scenario, how many runs held the contract, and median / min / max of its figures (ms)
