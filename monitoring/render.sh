@@ -1,7 +1,8 @@
 #!/bin/sh
 # Render Prometheus' configuration into a directory: prometheus.yml (from prometheus.yml.template), alerts.yml, and
 # budget-rules.yml (the connection budget of each PostgreSQL node, for the alert ConnectionsOverBudget).
-# Used by the local runner (infra/balance/monitoring.sh); the compose stack will call it with its containers' names.
+# Used by the local runner (infra/balance/monitoring.sh) and by the compose stack's Prometheus container at its start
+# (docker-compose-balance.yml), with its containers' addresses.
 #   monitoring/render.sh OUTDIR
 # Environment (targets: "node=host:port ...", the topology's node names):
 #   USERS_TARGETS HAPROXY_TARGETS NGINX_EXPORTER_TARGETS MTAIL_TARGETS POSTGRES_TARGETS PATRONI_TARGETS

@@ -6,7 +6,8 @@
 #   ./balance compose-down [-v] stop the stack (-v: and delete the database volumes)
 #   ./balance compose-status    the containers, and the Patroni cluster (patronictl list inside a member)
 #   ./balance compose-switchover  a planned change of the primary's leader
-#   ./balance compose-test      compose-up on its own project, port and subnet, then the Postman collection and
+#   ./balance compose-test      compose-up on its own project, port and subnet, then the monitoring's checks (every
+#                               target up, nothing of it published or proxied), the Postman collection and
 #                               the failover scenarios (docker kill / pause / a switchover; BALANCE_COMPOSE_SCENARIOS:
 #                               all, or a comma-separated list), then tear everything down,
 #                               the dockerd it started included
@@ -15,11 +16,17 @@
 # BALANCE_NET [172.31.89] / BALANCE_SUBNET [172.31.89.0/24] (the containers' network), EXTRA_CA_CERTS (PEM text
 # trusted by the build stage; by default this host's own CAs in /usr/local/share/ca-certificates, for networks
 # that intercept TLS), secrets from .env (see .env.example).
+# The monitoring (the compose file's profile "monitoring": Prometheus, a postgres_exporter per PostgreSQL node, the
+# nginx exporter, mtail): on unless BALANCE_MONITORING=off (COMPOSE_PROFILES=monitoring, or empty, for every
+# docker-compose call but down, which removes it whatever the setting); Prometheus on the host's
+# 127.0.0.1:BALANCE_PROMETHEUS_PORT [9190]; BALANCE_MONITORING_INTERVAL [2s], BALANCE_MONITORING_RETENTION [6h].
 
 compose_file=$root/docker-compose-balance.yml
 
 compose() {
-  docker-compose -p "${BALANCE_COMPOSE_PROJECT:-balance}" -f "$compose_file" "$@"
+  # (set even when off: a COMPOSE_PROFILES of .env must not turn the monitoring on against BALANCE_MONITORING=off)
+  COMPOSE_PROFILES=$(monitoring_on && echo monitoring) \
+    docker-compose -p "${BALANCE_COMPOSE_PROJECT:-balance}" -f "$compose_file" "$@"
 }
 
 docker_packages() { # Docker, docker-compose and debootstrap, installed when missing
@@ -87,7 +94,8 @@ compose_failure() { # compose_failure WHAT LOG
   for id in $(compose ps -q 2>/dev/null); do
     name=$(docker inspect -f '{{.Name}}' "$id" 2>/dev/null) || continue
     state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}} exit={{.State.ExitCode}}' "$id" 2>/dev/null)
-    case "$state" in "running healthy "*|"exited  exit=0") continue ;; esac
+    # (the monitoring's containers have no healthcheck: running is all they say)
+    case "$state" in "running healthy "*|"exited  exit=0"|"running  exit=0") continue ;; esac
     log "container ${name#/} ($state), its last lines:"
     docker logs --tail 25 "$id" 2>&1 | sed 's/^/    /' >&2
   done
@@ -116,21 +124,27 @@ compose_images() {
     EXTRA_CA_CERTS=$(cat /usr/local/share/ca-certificates/*.crt)
     export EXTRA_CA_CERTS
   fi
-  log "building the images (docker-compose build)"
+  log "building the images (docker-compose build$(monitoring_on || echo '; monitoring off: BALANCE_MONITORING=off'))"
   # The service's image (a Maven build and an AOT training: minutes of CPU) beside the others (package downloads),
   # then every service's build, which finds them all made.
-  local service
+  local service started=$SECONDS
   compose build migrator >>"$logs_dir/compose-build-service.log" 2>&1 & service=$!
-  compose build etcd haproxy nginx >>"$logs_dir/compose-build.log" 2>&1 || { wait "$service"; compose_failure "build failed" "$logs_dir/compose-build.log"; }
+  compose build etcd haproxy nginx $(monitoring_on && echo prometheus) >>"$logs_dir/compose-build.log" 2>&1 \
+    || { wait "$service"; compose_failure "build failed" "$logs_dir/compose-build.log"; }
   wait "$service" || compose_failure "the service's build failed" "$logs_dir/compose-build-service.log"
   compose build >>"$logs_dir/compose-build.log" 2>&1 || compose_failure "build failed" "$logs_dir/compose-build.log"
+  log "images built in $((SECONDS - started)) s"
 }
 
 # compose_start: the stack up from the images built, waited for until nginx is healthy
 compose_start() {
+  local started=$SECONDS
   compose up -d >>"$logs_dir/compose-up.log" 2>&1 || compose_failure "up failed" "$logs_dir/compose-up.log"
   (wait_for 180 "nginx in compose" nginx_healthy) || compose_failure "nginx in compose not healthy" "$logs_dir/compose-up.log"
-  log "the compose stack is up: http://127.0.0.1:${BALANCE_HTTP_PORT:-8080}/users   (docker-compose -p ${BALANCE_COMPOSE_PROJECT:-balance} -f docker-compose-balance.yml ps)"
+  log "the compose stack is up (started in $((SECONDS - started)) s): http://127.0.0.1:${BALANCE_HTTP_PORT:-8080}/users   (docker-compose -p ${BALANCE_COMPOSE_PROJECT:-balance} -f docker-compose-balance.yml ps)"
+  if monitoring_on; then
+    log "monitoring: Prometheus http://127.0.0.1:${BALANCE_PROMETHEUS_PORT:-9190}/ (targets: /targets, alerts: /alerts)"
+  fi
 }
 
 # The Patroni cluster of the compose stack, as Patroni's own tool sees it, run inside a member that answers
@@ -161,16 +175,75 @@ compose_switchover() { # a planned change of leader, to the other member (Patron
 
 compose_down() {
   if docker info >/dev/null 2>&1; then
-    compose down --remove-orphans ${1:+"$1"} >/dev/null 2>&1 || true
+    # the monitoring's containers too, whatever BALANCE_MONITORING says now (Compose v2 leaves a profile's alone)
+    BALANCE_MONITORING=on compose down --remove-orphans ${1:+"$1"} >/dev/null 2>&1 || true
   fi
   stop_our_dockerd
+}
+
+# compose-test's checks of the monitoring (issue #22), once the stack is up: Prometheus answers on the host's loopback
+# and scrapes every target (none down within a bound; those down named), stub_status refuses any address but the
+# exporter's, and nothing of the monitoring is published (nginx's ports and Prometheus' loopback one alone) or
+# answered through nginx (each path a 404 problem+json, over HTTP and HTTPS). Prints what fails; returns 1 then.
+compose_prometheus_query() { # compose_prometheus_query QUERY [names]: the result's values, or its series as job/node
+  curl -fsS --max-time 2 "http://127.0.0.1:$BALANCE_PROMETHEUS_PORT/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
+    python3 -c 'import json, sys
+result = json.load(sys.stdin)["data"]["result"]
+print(" ".join(r["metric"].get("job", "?") + "/" + r["metric"].get("node", "?") if sys.argv[1:] else r["value"][1]
+               for r in result))' "${@:2}"
+}
+compose_monitoring_check() {
+  local prometheus="http://127.0.0.1:$BALANCE_PROMETHEUS_PORT" expected=13 deadline down total problems=0 path code type
+  local scheme base id name line
+  deadline=$((SECONDS + 90))
+  until curl -fsS -o /dev/null --max-time 2 "$prometheus/-/ready" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { log "monitoring: Prometheus does not answer on $prometheus"; return 1; }
+    sleep 1
+  done
+  # every target scraped, none down: 3 instances, HAProxy, the nginx exporter, mtail, 3 postgres_exporters (with
+  # pg_up 1: the role logs in), 2 Patroni, etcd, Prometheus itself
+  until total=$(compose_prometheus_query 'count(up)') \
+        && down=$(compose_prometheus_query 'count(up == 0 or pg_up == 0) or vector(0)') \
+        && [ "$total" = "$expected" ] && [ "$down" = 0 ]; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "monitoring: ${total:-no} targets of $expected scraped; down: $(compose_prometheus_query 'up == 0 or pg_up == 0' names)"
+      problems=$((problems + 1)); break
+    fi
+    sleep 1
+  done
+  [ "$problems" -gt 0 ] || log "monitoring: Prometheus on $prometheus scrapes $total targets, all up"
+  # stub_status answers the nginx exporter alone (nginx_up 1 above); another container of the network gets a 403
+  code=$(docker exec "$(compose ps -q service-db-1)" curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+    "http://$BALANCE_NET.30:9191/stub_status" 2>/dev/null)
+  [ "$code" = 403 ] || { log "monitoring: stub_status answered $code to service-db-1 (403 expected)"; problems=$((problems + 1)); }
+  # published: nginx's two ports, and Prometheus' on 127.0.0.1 alone
+  for id in $(compose ps -q); do
+    name=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")
+    while read -r line; do
+      case "$name: $line" in
+        "nginx: 8080/tcp -> "*|"nginx: 8443/tcp -> "*|"prometheus: 9090/tcp -> 127.0.0.1:$BALANCE_PROMETHEUS_PORT"|"$name: ") ;;
+        *) log "monitoring: $name publishes $line"; problems=$((problems + 1)) ;;
+      esac
+    done < <(docker port "$id" 2>/dev/null)
+  done
+  # through nginx, HTTP and HTTPS: the monitoring's paths are the API's 404 (an instance's problem+json)
+  for scheme in http https; do
+    base="http://127.0.0.1:$BALANCE_HTTP_PORT"; [ "$scheme" = http ] || base="https://127.0.0.1:$BALANCE_HTTPS_PORT"
+    for path in /metrics /stub_status /api/v1/targets '/api/v1/query?query=up' /graph /-/ready /alerts /q/metrics; do
+      read -r code type < <(curl -ks -o /dev/null -w '%{http_code} %{content_type}\n' --max-time 5 "$base$path")
+      [ "$code" = 404 ] && [[ "$type" == application/problem+json* ]] \
+        || { log "monitoring: $base$path answered $code $type (404 problem+json expected)"; problems=$((problems + 1)); }
+    done
+  done
+  [ "$problems" = 0 ] && log "monitoring: nothing of it published but Prometheus on 127.0.0.1, nothing through nginx"
+  [ "$problems" = 0 ]
 }
 
 # compose-test's own project, port and network (beside anything a developer runs), its Docker data root, and the
 # clean-up of all of it when ./balance exits, however it exits
 compose_test_setup() {
   export BALANCE_COMPOSE_PROJECT=${BALANCE_COMPOSE_PROJECT:-balance-test} BALANCE_HTTP_PORT=${BALANCE_HTTP_PORT:-18090}
-  export BALANCE_HTTPS_PORT=${BALANCE_HTTPS_PORT:-18453}
+  export BALANCE_HTTPS_PORT=${BALANCE_HTTPS_PORT:-18453} BALANCE_PROMETHEUS_PORT=${BALANCE_PROMETHEUS_PORT:-18190}
   export BALANCE_NET=${BALANCE_NET:-172.31.90} BALANCE_SUBNET=${BALANCE_SUBNET:-172.31.90.0/24}
   # A dockerd of our own gets a throwaway data root: every image is built from nothing, and the host's
   # /var/lib/docker is left as it was. An engine already running is used as it is (with its cache).
@@ -203,7 +276,7 @@ compose_prebuild() {
 }
 
 compose_test() {
-  local started=$SECONDS failed=0 classes
+  local started=$SECONDS failed=0 checks=2 classes
   if [ -n "${compose_prebuild_pid:-}" ]; then
     log "waiting for the compose images (built in the background since $((SECONDS - compose_prebuild_started)) s)"
     wait "$compose_prebuild_pid" || { compose_prebuild_pid=""; compose_failure "the compose images' build failed" \
@@ -220,6 +293,11 @@ compose_test() {
   log "compose stack up in $((SECONDS - started)) s; images:"
   docker images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'balance/|debian:(bookworm|trixie)-slim' >&2
   classes=$(load_classes)
+  if monitoring_on; then
+    checks=3
+    log "the monitoring: every target up, nothing published or proxied"
+    compose_monitoring_check || failed=$((failed + 1))
+  fi
   log "Postman collection against the compose stack"
   "$root/postman/run.sh" "http://127.0.0.1:$BALANCE_HTTP_PORT" || failed=$((failed + 1))
   log "failover scenarios against the compose stack (docker kill / docker pause)"
@@ -229,7 +307,7 @@ compose_test() {
     "$BALANCE_HOME/compose-timelines" || failed=$((failed + 1))
   compose logs --no-color > "$logs_dir/compose-services.log" 2>&1 || true
   log "compose path took $((SECONDS - started)) s (the containers' logs: $logs_dir/compose-services.log)"
-  # the two checks: the Postman collection, the failover scenarios
-  echo "compose: $((2 - failed)) passed, $failed failed"
+  # the checks: the monitoring's (unless BALANCE_MONITORING=off), the Postman collection, the failover scenarios
+  echo "compose: $((checks - failed)) passed, $failed failed"
   [ "$failed" = 0 ]
 }

@@ -167,7 +167,7 @@ class EdgeIT {
 
     @Test
     @Order(3)
-    void composePublishesNginxAlone() throws IOException {
+    void composePublishesNginxAndPrometheusOnLoopbackAlone() throws IOException {
         Map<String, List<String>> published = new java.util.LinkedHashMap<>();
         String service = null;
         boolean inPorts = false;
@@ -185,9 +185,11 @@ class EdgeIT {
                 inPorts = false;
             }
         }
-        assertEquals(Set.of("nginx"), published.keySet(), "published ports: " + published);
+        assertEquals(Set.of("nginx", "prometheus"), published.keySet(), "published ports: " + published);
         assertEquals(List.of("- \"${BALANCE_HTTP_PORT:-8080}:8080\"", "- \"${BALANCE_HTTPS_PORT:-8443}:8443\""),
                 published.get("nginx"));
+        // the monitoring (issue #22): Prometheus on the host's loopback only, its exporters and mtail not at all
+        assertEquals(List.of("- \"127.0.0.1:${BALANCE_PROMETHEUS_PORT:-9190}:9090\""), published.get("prometheus"));
     }
 
     @Test
