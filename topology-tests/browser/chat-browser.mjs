@@ -5,9 +5,8 @@
 // Exit 0 when every check passed, 1 when one failed, 2 on bad usage, 3 when the whole run took too long.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { CheckFailed, STEP_MS, check, limitRun, passed, reportFailure, screenshot, waitUntil } from './checks.mjs';
 
-const STEP_MS = 15_000;   // every single wait
 const RUN_MS = 60_000;    // the whole run
 
 const [base, outDir, bobBase = base] = process.argv.slice(2);
@@ -17,30 +16,7 @@ if (!base || !outDir) {
 }
 mkdirSync(outDir, { recursive: true });
 
-// process.exit also ends the browser: playwright kills what it launched when the process exits
-setTimeout(() => {
-  console.error(`FAIL: the run did not finish within ${RUN_MS / 1000} s`);
-  process.exit(3);
-}, RUN_MS).unref();
-
-class CheckFailed extends Error {}
-let passed = 0;
-function check(cond, what) {
-  if (!cond) throw new CheckFailed(what);
-  passed++;
-  console.log(`ok   ${what}`);
-}
-
-// a bounded wait whose timeout reads as the check that failed, not as a playwright stack trace
-async function waitUntil(page, fn, arg, what) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout: STEP_MS });
-  } catch (e) {
-    if (e.name === 'TimeoutError') throw new CheckFailed(`${what} (not within ${STEP_MS / 1000} s)`);
-    throw e;
-  }
-  check(true, what);
-}
+limitRun(RUN_MS);
 
 // what a page displays: message, join and leave elements in display order
 const shown = page => page.$$eval('#messages [data-id]', els => els.map(e => ({
@@ -163,19 +139,12 @@ try {
   check(pageErrors.length === 0, `no JavaScript errors on either page${pageErrors.length ? ': ' + pageErrors.join('; ') : ''}`);
 } catch (e) {
   failed = true;
-  console.error(e instanceof CheckFailed ? `FAIL: ${e.message}` : `FAIL: ${e.stack || e}`);
+  reportFailure(e);
 } finally {
   // screenshots on failure too: they show what the page had at that point
-  for (const [name, file] of [['alice', 'chat.png'], ['bob', 'chat-bob.png']]) {
-    if (!pages[name]) continue;
-    try {
-      await pages[name].screenshot({ path: path.join(outDir, file), timeout: 5000 });
-      console.log(`     screenshot: ${path.join(outDir, file)}`);
-    } catch (e) {
-      console.error(`     no screenshot of ${name}'s page: ${e.message}`);
-    }
-  }
+  await screenshot(pages.alice, outDir, 'chat.png');
+  await screenshot(pages.bob, outDir, 'chat-bob.png');
   await browser?.close().catch(() => {});
 }
-console.log(`chat-browser: ${passed} passed, ${failed ? 1 : 0} failed`);
+console.log(`chat-browser: ${passed()} passed, ${failed ? 1 : 0} failed`);
 process.exit(failed ? 1 : 0);

@@ -15,9 +15,9 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { CheckFailed, STEP_MS, check, limitRun, passed, reportFailure, screenshot, waitUntil as waitFor } from './checks.mjs';
 import readline from 'node:readline';
 
-const STEP_MS = 15_000;   // every single wait
 const KILL_MS = 30_000;   // for the caller to kill alice's instance
 const RUN_MS = 90_000;    // the whole run
 const AWAY = 5;           // messages bob sends while alice is away
@@ -30,28 +30,10 @@ if (!base || !outDir || !bobBase) {
 mkdirSync(outDir, { recursive: true });
 const started = Date.now();
 
-setTimeout(() => {
-  console.error(`FAIL: the run did not finish within ${RUN_MS / 1000} s`);
-  process.exit(3);
-}, RUN_MS).unref();
+limitRun(RUN_MS);
 
-class CheckFailed extends Error {}
-let passed = 0;
-function check(cond, what) {
-  if (!cond) throw new CheckFailed(what);
-  passed++;
-  console.log(`ok   ${what}`);
-}
-
-async function waitUntil(page, fn, arg, what, timeout = STEP_MS) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 50 });
-  } catch (e) {
-    if (e.name === 'TimeoutError') throw new CheckFailed(`${what} (not within ${timeout / 1000} s)`);
-    throw e;
-  }
-  check(true, what);
-}
+// every wait polls each 50 ms: the reconnect is timed from the moment the page shows it
+const waitUntil = (page, fn, arg, what) => waitFor(page, fn, arg, what, { polling: 50 });
 
 // for what Playwright reports about a page (its websockets' events), which may come a moment after the page saw it
 async function eventually(cond, what, ms = 5000) {
@@ -219,18 +201,11 @@ try {
     + ` (${Math.round((resumedAt - killedAt) / 100) / 10} s after the kill, held while bob wrote ${AWAY} messages)`);
 } catch (e) {
   failed = true;
-  console.error(e instanceof CheckFailed ? `FAIL: ${e.message}` : `FAIL: ${e.stack || e}`);
+  reportFailure(e);
 } finally {
-  for (const [name, file] of [['alice', 'chat-reconnect.png'], ['bob', 'chat-reconnect-bob.png']]) {
-    if (!pages[name]) continue;
-    try {
-      await pages[name].screenshot({ path: path.join(outDir, file), timeout: 5000 });
-      console.log(`     screenshot: ${path.join(outDir, file)}`);
-    } catch (e) {
-      console.error(`     no screenshot of ${name}'s page: ${e.message}`);
-    }
-  }
+  await screenshot(pages.alice, outDir, 'chat-reconnect.png');
+  await screenshot(pages.bob, outDir, 'chat-reconnect-bob.png');
   await browser?.close().catch(() => {});
 }
-console.log(`chat-reconnect: ${passed} passed, ${failed ? 1 : 0} failed, ${Math.round((Date.now() - started) / 100) / 10} s`);
+console.log(`chat-reconnect: ${passed()} passed, ${failed ? 1 : 0} failed, ${Math.round((Date.now() - started) / 100) / 10} s`);
 process.exit(failed ? 1 : 0);

@@ -6,9 +6,8 @@
 // Exit 0 when every check passed, 1 when one failed, 2 on bad usage, 3 when the whole run took too long.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { CheckFailed, STEP_MS, check, limitRun, passed, reportFailure, screenshot, waitUntil } from './checks.mjs';
 
-const STEP_MS = 15_000;   // every single wait (the page refreshes every 5 s)
 const RUN_MS = 45_000;    // the whole run
 
 // what a topology with traffic in the last 15 minutes always shows (the errors, the instances' latency, HAProxy's new
@@ -23,28 +22,7 @@ if (!url || !outDir) {
 }
 mkdirSync(outDir, { recursive: true });
 
-setTimeout(() => {
-  console.error(`FAIL: the run did not finish within ${RUN_MS / 1000} s`);
-  process.exit(3);
-}, RUN_MS).unref();
-
-class CheckFailed extends Error {}
-let passed = 0;
-function check(cond, what) {
-  if (!cond) throw new CheckFailed(what);
-  passed++;
-  console.log(`ok   ${what}`);
-}
-
-async function waitUntil(page, fn, arg, what) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout: STEP_MS });
-  } catch (e) {
-    if (e.name === 'TimeoutError') throw new CheckFailed(`${what} (not within ${STEP_MS / 1000} s)`);
-    throw e;
-  }
-  check(true, what);
-}
+limitRun(RUN_MS);
 
 // each chart as the page describes it, and the pixels of its canvas in a colour (the series' strokes; the grid, the
 // axes and the reference lines are grey)
@@ -112,21 +90,14 @@ try {
   check(pageErrors.length === 0, `no JavaScript errors${pageErrors.length ? ': ' + pageErrors.join('; ') : ''}`);
 } catch (e) {
   failed = true;
-  console.error(e instanceof CheckFailed ? `FAIL: ${e.message}` : `FAIL: ${e.stack || e}`);
+  reportFailure(e);
   // what each chart had when it failed
   for (const c of page ? await charts(page).catch(() => []) : []) {
     console.error(`     chart ${c.id}: ${c.state}, ${c.points} points in ${c.series} series${c.note ? ` (${c.note})` : ''}`);
   }
 } finally {
-  if (page) {
-    try {
-      await page.screenshot({ path: path.join(outDir, 'ops.png'), fullPage: true, timeout: 5000 });
-      console.log(`     screenshot: ${path.join(outDir, 'ops.png')}`);
-    } catch (e) {
-      console.error(`     no screenshot: ${e.message}`);
-    }
-  }
+  await screenshot(page, outDir, 'ops.png', { fullPage: true });
   await browser?.close().catch(() => {});
 }
-console.log(`ops-page: ${passed} passed, ${failed ? 1 : 0} failed, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`ops-page: ${passed()} passed, ${failed ? 1 : 0} failed, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);

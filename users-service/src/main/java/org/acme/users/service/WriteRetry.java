@@ -43,11 +43,12 @@ public class WriteRetry {
 
     @Inject
     WriteRetry(MeterRegistry registry) {
-        raceRetries = Counter.builder("users.write.retries").tag("reason", "race")
-                .description("write transactions run again after failing without committing: a lost race (deadlock,"
-                        + " serialization failure, stale row) or a session PostgreSQL ended before the commit")
-                .register(registry);
-        sessionEndedRetries = Counter.builder("users.write.retries").tag("reason", "session-ended")
+        raceRetries = retries(registry, "race");
+        sessionEndedRetries = retries(registry, "session-ended");
+    }
+
+    private static Counter retries(MeterRegistry registry, String reason) {
+        return Counter.builder("users.write.retries").tag("reason", reason)
                 .description("write transactions run again after failing without committing: a lost race (deadlock,"
                         + " serialization failure, stale row) or a session PostgreSQL ended before the commit")
                 .register(registry);
