@@ -13,7 +13,7 @@ public enum Scenario {
 
     FAILOVER_REPLICA("failover-replica", Topology.REPLICA, Failure.KILL, 3, 10, 18, 5),
     FREEZE_REPLICA("freeze-replica", Topology.REPLICA, Failure.FREEZE, 3, 10, 18, 5),
-    // Patroni hands the lead to the synchronous standby once the leader's key has expired (ttl 10 s): the load
+    // Patroni hands the lead to the synchronous standby once the leader's key has expired (ttl 9 s): the load
     // outlasts that by 10 s; the killed member is started again only after the load (it rejoins as a standby)
     LEADER_KILLED("leader-killed", Topology.LEADER, Failure.KILL_FOR_GOOD, 3, 0, 26, 0),
     // thawed well after the failover: the old leader must step down and rejoin, never accept a write that is lost
