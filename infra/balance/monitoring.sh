@@ -142,20 +142,14 @@ start_monitor() {
   case "$name" in
     pg-exporter-*)
       node=${name#pg-exporter-}
-      # the monitoring role over loopback (pg_hba: scram); two connections (the queries, the bgwriter collector), in the
-      # budget's reserve of 5. No default metrics, no pg_settings scrape, no database sizes: the queries of
-      # monitoring/postgres-queries.yaml and the bgwriter's.
-      DATA_SOURCE_NAME="postgresql://users_monitor:$USERS_MONITOR_PASSWORD@127.0.0.1:$(pg_node_port "$node")/users?sslmode=disable&application_name=postgres_exporter" \
-        spawn "$name" prometheus-postgres-exporter --web.listen-address="$(monitor_address "$name")" \
-          --disable-default-metrics --disable-settings-metrics --no-collector.database \
-          --extend.query-path="$root/monitoring/postgres-queries.yaml" --log.level=warn ;;
+      # (the flags: monitoring/exporter.sh, shared with the compose stack; the monitoring role over loopback)
+      DATA_SOURCE_NAME="postgresql://users_monitor:$USERS_MONITOR_PASSWORD@127.0.0.1:$(pg_node_port "$node")/users?sslmode=disable&connect_timeout=1&application_name=postgres_exporter" \
+        spawn "$name" "$root/monitoring/exporter.sh" postgres "$(monitor_address "$name")" ;;
     nginx-exporter)
-      spawn "$name" prometheus-nginx-exporter -web.listen-address="$(monitor_address "$name")" \
-        -nginx.scrape-uri="http://127.0.0.1:$nginx_status_port/stub_status" ;;
+      spawn "$name" "$root/monitoring/exporter.sh" nginx "$(monitor_address "$name")" \
+        "http://127.0.0.1:$nginx_status_port/stub_status" ;;
     mtail)
-      # (the access log from its end: what nginx answers from now on)
-      spawn "$name" mtail -address 127.0.0.1 -port "$mtail_port" -progs "$root/monitoring/nginx-access.mtail" \
-        -logs "$logs_dir/nginx-access.log" -emit_prog_label=false -logtostderr ;;
+      spawn "$name" "$root/monitoring/exporter.sh" mtail "$(monitor_address "$name")" "$logs_dir/nginx-access.log" ;;
     prometheus)
       render_monitoring "$monitoring_dir"
       # (the ops page at /user/; cross-origin reads of the API only from its own origin)
@@ -168,7 +162,8 @@ start_monitor() {
   local path=/metrics deadline=$((SECONDS + 20)); [ "$name" != prometheus ] || path=/-/ready
   until http_ok "http://$(monitor_address "$name")$path" 2>/dev/null; do
     # a process that exited (a port taken, a bad flag) says why at once, from the end of its log
-    monitor_pid "$name" >/dev/null || die "$name exited: $(tail -n 2 "$logs_dir/$name.log" | tr '\n' ' ')"
+    # (its PID alone: exporter.sh becomes the exporter a moment after the start)
+    alive "$(head -n 1 "$run/$name.pid")" || die "$name exited: $(tail -n 2 "$logs_dir/$name.log" | tr '\n' ' ')"
     [ $SECONDS -lt $deadline ] || die "$name: not answering after 20 s (./balance logs $name)"
     sleep 0.2
   done
