@@ -249,6 +249,7 @@ nginx_access_requests_total{status_class="5xx"} 1'
     || die "monitoring/alerts.yml: ReplicaDataTooOld must compare with users.read.max-staleness ($bound s)"
   echo "ReplicaDataTooOld: bound ${bound} s, as users.read.max-staleness"
   check_top
+  check_alert_history
   check_ops_page
 }
 
@@ -286,6 +287,24 @@ PY
   fi
   rm -rf "$dir"
   echo "ops page: its files there, ops.js parses, the $n queries of charts.json are PromQL"
+}
+
+# The alert history a demo prints (alert-history.py), from an ALERTS answer kept with --record
+# (monitoring/testdata/alerts-*.json): exactly the lines beside it (alerts-*.txt): pending then firing, pending only,
+# fired twice (a gap in one series), firing with no pending stretch, still firing at the end. No Prometheus: exit 1.
+check_alert_history() {
+  local fixture out n=0
+  for fixture in "$root"/monitoring/testdata/alerts-*.json; do
+    out=$(TZ=UTC python3 "$root/infra/balance/alert-history.py" --replay "$fixture") || die "alert-history.py --replay $fixture failed"
+    diff -u "${fixture%.json}.txt" <(printf '%s\n' "$out") >&2 \
+      || die "alert history: ${fixture#"$root"/} gave other lines than ${fixture%.json}.txt (above)"
+    n=$((n + 1))
+  done
+  [ "$n" -ge 1 ] || die "monitoring/testdata: no recorded alert history (alerts-*.json)"
+  if python3 "$root/infra/balance/alert-history.py" --prometheus http://127.0.0.1:1 --start 0 --end 1 2>/dev/null; then
+    die "alert-history.py: no error without a Prometheus"
+  fi
+  echo "alert history: $n recorded history printed as expected; no Prometheus: an error, exit 1"
 }
 
 # ./balance top draws, from Prometheus' answers recorded with `top.py --once --record` (monitoring/testdata/top-*.json),
