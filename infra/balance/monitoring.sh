@@ -293,14 +293,8 @@ PY
 # the lines beside each (alerts-*.txt). A real leader-killed demo's, kept with --record; one composed for the cases it
 # lacks: fired twice (a gap in one series), firing with no pending stretch, still firing at the end. No Prometheus: exit 1.
 check_alert_history() {
-  local fixture out n=0
-  for fixture in "$root"/monitoring/testdata/alerts-*.json; do
-    out=$(TZ=UTC python3 "$root/infra/balance/alert-history.py" --replay "$fixture") || die "alert-history.py --replay $fixture failed"
-    diff -u "${fixture%.json}.txt" <(printf '%s\n' "$out") >&2 \
-      || die "alert history: ${fixture#"$root"/} gave other lines than ${fixture%.json}.txt (above)"
-    n=$((n + 1))
-  done
-  [ "$n" -ge 2 ] || die "monitoring/testdata: no recorded alert history (alerts-*.json)"
+  local n
+  n=$(check_replays alert-history.py alerts 2) || exit 1
   if python3 "$root/infra/balance/alert-history.py" --prometheus http://127.0.0.1:1 --start 0 --end 1 2>/dev/null; then
     die "alert-history.py: no error without a Prometheus"
   fi
@@ -311,17 +305,25 @@ check_alert_history() {
 # exactly the frame beside each (top-*.txt): a row missing, a figure moved or a crash on a missing series fails. top-empty
 # is every answer empty (each row with "-"). And a Prometheus that does not answer: --once says so and fails.
 check_top() {
-  local fixture expected out n=0
-  for fixture in "$root"/monitoring/testdata/top-*.json; do
-    expected=${fixture%.json}.txt
-    out=$(TZ=UTC python3 "$root/infra/balance/top.py" --replay "$fixture") || die "top.py --replay $fixture failed"
-    diff -u "$expected" <(printf '%s\n' "$out") >&2 || die "./balance top: the frame of ${fixture#"$root"/} differs from ${expected#"$root"/} (above)"
-    n=$((n + 1))
-  done
-  [ "$n" -ge 3 ] || die "monitoring/testdata: expected 3 recorded frames for ./balance top, found $n"
+  local out n
+  n=$(check_replays top.py top 3) || exit 1
   if out=$(python3 "$root/infra/balance/top.py" --once --prometheus http://127.0.0.1:1 2>&1); then
     die "./balance top --once: no error without a Prometheus"
   fi
   grep -q "BALANCE_MONITORING=off" <<<"$out" || die "./balance top --once without a Prometheus said: $out"
   echo "./balance top: $n recorded frames drawn as expected; no Prometheus: an error, exit 1"
+}
+
+# check_replays SCRIPT PREFIX MIN: each monitoring/testdata/PREFIX-*.json replayed by infra/balance/SCRIPT (--replay,
+# in UTC) must print exactly the PREFIX-*.txt beside it; at least MIN of them. Prints how many.
+check_replays() {
+  local script=$1 prefix=$2 min=$3 fixture out n=0
+  for fixture in "$root"/monitoring/testdata/"$prefix"-*.json; do
+    out=$(TZ=UTC python3 "$root/infra/balance/$script" --replay "$fixture") || die "$script --replay $fixture failed"
+    diff -u "${fixture%.json}.txt" <(printf '%s\n' "$out") >&2 \
+      || die "$script: ${fixture#"$root"/} gave other lines than $(basename "${fixture%.json}.txt") beside it (above)"
+    n=$((n + 1))
+  done
+  [ "$n" -ge "$min" ] || die "monitoring/testdata: expected at least $min recorded $prefix-*.json, found $n"
+  echo "$n"
 }

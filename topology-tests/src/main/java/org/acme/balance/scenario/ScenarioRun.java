@@ -265,11 +265,7 @@ public final class ScenarioRun {
         check(violations, lostAcknowledgedWrites().isEmpty(), "acknowledged writes missing: " + lostAcknowledgedWrites());
         check(violations, storedOnReplica == storedOnPrimary.size(),
                 "the replica holds " + storedOnReplica + " of " + storedOnPrimary.size() + " stored users");
-        // read-your-writes (what those reads answered: statusViolations): every acknowledged create is read back with
-        // its token; how many there are depends on how long writes were refused, so the floor only says they ran
-        long acknowledged = posts().stream().filter(s -> s.status() == 201).count();
-        check(violations, ownReads().size() == acknowledged && acknowledged >= 30,
-                "writers read back every acknowledged create: " + ownReads().size() + " of " + acknowledged);
+        violations.addAll(readBackViolations(samples));
 
         if (scenario.writesUnaffected()) {
             double slowest = maxLatencyMs(s -> s.isPost());
@@ -308,6 +304,19 @@ public final class ScenarioRun {
      * when they held. Part of {@link #contractViolations()}; the soak (org.acme.balance.soak) applies them to each
      * failure's stretch of its one long load, and to the rest of it.
      */
+    /**
+     * Read-your-writes (what those reads answered: statusViolations): every acknowledged create is read back with its
+     * token. How many there are depends on how long writes were refused, so the floor only says the writers ran.
+     */
+    public static List<String> readBackViolations(List<Sample> samples) {
+        List<String> violations = new ArrayList<>();
+        long acknowledged = samples.stream().filter(s -> s.isPost() && s.status() == 201).count();
+        long readBack = samples.stream().filter(Sample::isOwnRead).count();
+        check(violations, readBack == acknowledged && acknowledged >= 30,
+                "writers read back every acknowledged create: " + readBack + " of " + acknowledged);
+        return violations;
+    }
+
     public static List<String> statusViolations(Scenario scenario, String target, List<Sample> samples) {
         List<String> violations = new ArrayList<>();
         Predicate<Sample> unanswered = s -> s.status() == 0;
