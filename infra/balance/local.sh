@@ -192,6 +192,7 @@ spawn() { # spawn NAME COMMAND...
 
 # wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds. With watch="NODE..." set for the call, a watched
 # node that cannot come up (node_failure) ends the wait at once with the cause from its log, rather than at the end.
+# A wait that runs out shows the end of the logs of the watched nodes and of explain="NODE..." (CI keeps no logs).
 wait_for() {
   local seconds=$1 what=$2; shift 2
   local deadline=$((SECONDS + seconds)) next_check=$SECONDS node reason last
@@ -202,7 +203,8 @@ wait_for() {
       done
       next_check=$((SECONDS + 1))
     fi
-    [ $SECONDS -lt $deadline ] || die "$what: not ready after ${seconds}s${last:+ (last: $(tail -n 1 <<<"$last"))} (see ./balance logs)"
+    [ $SECONDS -lt $deadline ] || die "$what: not ready after ${seconds}s${last:+ (last: $(tail -n 1 <<<"$last"))} (see ./balance logs)$(
+      for node in ${watch:-} ${explain:-}; do echo; log_excerpt "$node"; done)"
     sleep 0.2
   done
 }
@@ -514,7 +516,7 @@ start_node() {
       [ "$node" != service-db-replica ] || { load_secrets; start_replica_guard; return 0; }
       # a running member (a thawed old leader, say) is waited for until it can take over again
       is_member "$node" || return 0
-      wait_for 120 "$node (leading, or the synchronous standby, caught up, with the slot)" member_ready "$node"
+      explain=$node wait_for 120 "$node (leading, or the synchronous standby, caught up, with the slot)" member_ready "$node"
       return 0 ;;
     frozen) die "$node is frozen: ./balance thaw $node" ;;
   esac
@@ -629,7 +631,7 @@ switchover() {
     -d "{\"leader\":\"$leader\",\"candidate\":\"$candidate\"}" "http://127.0.0.1:$(member_api_port "$leader")/switchover" >&2
   echo >&2
   wait_for 60 "$candidate leading" is_leader "$candidate"
-  wait_for 120 "$leader back as a standby" member_ready "$leader"
+  explain=$leader wait_for 120 "$leader back as a standby" member_ready "$leader"
   log "switchover done: $candidate leads"
 }
 is_leader() { [ "$(leader_member)" = "$1" ]; }
