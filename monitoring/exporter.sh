@@ -4,12 +4,11 @@
 #   monitoring/exporter.sh postgres LISTEN              one PostgreSQL node; its connection from the environment:
 #                                                       DATA_SOURCE_NAME, or DATA_SOURCE_URI + _USER + _PASS
 #   monitoring/exporter.sh nginx LISTEN STUB_STATUS_URL nginx's stub_status
-#   monitoring/exporter.sh mtail LISTEN ACCESS_LOG      nginx's JSON access log, from its end
 # LISTEN is HOST:PORT (":PORT": every address of a container). The process replaces this script (exec): its PID is the
 # exporter's.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-kind=${1:?usage: exporter.sh postgres|nginx|mtail LISTEN [...]}
+kind=${1:?usage: exporter.sh postgres|nginx LISTEN [...]}
 listen=${2:?usage: exporter.sh $kind LISTEN [...]}
 case "$kind" in
   postgres)
@@ -24,9 +23,6 @@ case "$kind" in
     # start after it), each try bounded
     exec prometheus-nginx-exporter -web.listen-address="$listen" -nginx.timeout=1s -nginx.retries=60 \
       -nginx.retry-interval=1s -nginx.scrape-uri="${3:?usage: exporter.sh nginx LISTEN STUB_STATUS_URL}" ;;
-  mtail)
-    exec mtail -address "${listen%:*}" -port "${listen##*:}" -progs "$here/nginx-access.mtail" \
-      -logs "${3:?usage: exporter.sh mtail LISTEN ACCESS_LOG}" -emit_prog_label=false -logtostderr ;;
   *)
-    echo "exporter.sh: unknown exporter $kind (postgres, nginx, mtail)" >&2; exit 2 ;;
+    echo "exporter.sh: unknown exporter $kind (postgres, nginx)" >&2; exit 2 ;;
 esac

@@ -6,9 +6,10 @@
 #   USERS_BACKUP_BACKENDS  instances used only when all of the above are down (users-backend-3)
 #   NGINX_LISTEN           [8080]  address:port or port (plain HTTP)
 #   NGINX_TLS_LISTEN       [8443]  address:port or port (HTTPS)
-#   NGINX_STATUS_LISTEN    [127.0.0.1:9191]  stub_status for the nginx exporter (loopback only: not the API's ports;
-#                          compose: the container's internal address)
-#   NGINX_STATUS_ALLOW     [127.0.0.1]  the addresses stub_status answers (space-separated), every other one 403
+#   NGINX_STATUS_LISTEN    [127.0.0.1:9191]  stub_status for the nginx exporter and /metrics (the answers by status
+#                          class and request time) for Prometheus (loopback only: not the API's ports; compose: the
+#                          container's internal address)
+#   NGINX_STATUS_ALLOW     [127.0.0.1]  the addresses both answer (space-separated), every other one 403
 #   NGINX_TLS_CERT, NGINX_TLS_KEY  a real certificate and its key (PEM); when unset, a self-signed one for the
 #                          names below is made once in $NGINX_STATE/tls (local use only)
 #   NGINX_SERVER_NAMES     [localhost 127.0.0.1]  the host names served; any other Host gets 421
@@ -19,8 +20,9 @@
 #   NGINX_TEMP             [$NGINX_STATE]  request bodies and responses buffered to disk: nginx's workers (not root)
 #                          must be able to enter it
 #   NGINX_ACCESS_LOG       [/dev/stdout]   NGINX_ERROR_LOG [/dev/stderr]
-#   NGINX_ACCESS_LOG_COPY  [empty: none]  a file the access log's lines also go to (compose: mtail reads it)
 #   NGINX_JS_MODULE        [/usr/lib/nginx/modules/ngx_http_js_module.so]  njs (Debian: libnginx-mod-http-js)
+#   NGINX_NDK_MODULE, NGINX_LUA_MODULE  [/usr/lib/nginx/modules/ndk_http_module.so, .../ngx_http_lua_module.so]  Lua
+#                          for the answer counts (Debian: libnginx-mod-http-lua)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: render.sh OUTPUT}
@@ -33,10 +35,10 @@ export NGINX_RATE_LIMIT="${NGINX_RATE_LIMIT:-10000r/s}" NGINX_RATE_BURST="${NGIN
 export NGINX_CONN_LIMIT="${NGINX_CONN_LIMIT:-512}"
 NGINX_STATUS_ALLOW_RULES=""
 for address in ${NGINX_STATUS_ALLOW:-127.0.0.1}; do NGINX_STATUS_ALLOW_RULES="${NGINX_STATUS_ALLOW_RULES}allow $address; "; done
-NGINX_ACCESS_LOG_COPY_RULE=""
-[ -z "${NGINX_ACCESS_LOG_COPY:-}" ] || NGINX_ACCESS_LOG_COPY_RULE="access_log $NGINX_ACCESS_LOG_COPY balance;"
-export NGINX_STATUS_ALLOW_RULES NGINX_ACCESS_LOG_COPY_RULE
+export NGINX_STATUS_ALLOW_RULES
 export NGINX_JS_MODULE="${NGINX_JS_MODULE:-/usr/lib/nginx/modules/ngx_http_js_module.so}" NGINX_HOME="$here"
+export NGINX_NDK_MODULE="${NGINX_NDK_MODULE:-/usr/lib/nginx/modules/ndk_http_module.so}"
+export NGINX_LUA_MODULE="${NGINX_LUA_MODULE:-/usr/lib/nginx/modules/ngx_http_lua_module.so}"
 
 # Passive health check of every instance: one failure takes it out of rotation for 5 s.
 servers() { # servers EXTRA ADDRESS...
@@ -76,5 +78,5 @@ else
 fi
 
 # Only our variables: nginx's own ($host, $status, ...) stay as they are.
-envsubst '${NGINX_LISTEN} ${NGINX_TLS_LISTEN} ${NGINX_STATUS_LISTEN} ${NGINX_STATUS_ALLOW_RULES} ${NGINX_ACCESS_LOG_COPY_RULE} ${NGINX_STATE} ${NGINX_TEMP} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG} ${USERS_API_SERVERS} ${USERS_WS_SERVERS} ${NGINX_SERVER_NAMES} ${NGINX_RATE_LIMIT} ${NGINX_RATE_BURST} ${NGINX_CONN_LIMIT} ${NGINX_TLS_CERT} ${NGINX_TLS_KEY} ${NGINX_JS_MODULE} ${NGINX_HOME}' \
+envsubst '${NGINX_LISTEN} ${NGINX_TLS_LISTEN} ${NGINX_STATUS_LISTEN} ${NGINX_STATUS_ALLOW_RULES} ${NGINX_STATE} ${NGINX_TEMP} ${NGINX_ACCESS_LOG} ${NGINX_ERROR_LOG} ${USERS_API_SERVERS} ${USERS_WS_SERVERS} ${NGINX_SERVER_NAMES} ${NGINX_RATE_LIMIT} ${NGINX_RATE_BURST} ${NGINX_CONN_LIMIT} ${NGINX_TLS_CERT} ${NGINX_TLS_KEY} ${NGINX_JS_MODULE} ${NGINX_NDK_MODULE} ${NGINX_LUA_MODULE} ${NGINX_HOME}' \
   < "$here/nginx.conf.template" > "$out"

@@ -67,7 +67,7 @@ bench_pairs=(
   "compact object headers, JDK 25 (both sides without the AOT cache: it holds one header layout) | -XX:AOTMode=off | -XX:AOTMode=off -XX:+UseCompactObjectHeaders"
   "the AOT cache, once warm (its start is measured above) | -XX:AOTMode=off | "
   "the AOT cache without replaying its training profiles (classes loaded and linked from it; the JIT profiles itself) | | -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining"
-  "monitoring: Prometheus, its exporters and mtail scraping every hop (issue #22; \"off\" stops them for that side only) | BALANCE_MONITORING=off | "
+  "monitoring: Prometheus and its exporters scraping every hop (issue #22; \"off\" stops them for that side only) | BALANCE_MONITORING=off | "
   "the connection budget's pools (write 5, read-primary 4, read 4, reactive 3 and 3; infra/balance/budget.env), against 16 each as before it (those instances told they are alone: three of them would not fit the leader) | QUARKUS_DATASOURCE_WRITE_JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE__READ_PRIMARY__JDBC_MAX_SIZE=16 QUARKUS_DATASOURCE_READ_JDBC_MAX_SIZE=16 -Dusers.read.reactive-pool-size=16 -Dusers.budget.instances=1 | "
 )
 
@@ -143,7 +143,7 @@ hop_ticks() {
     out+="$node=$(pids_ticks $(node_pids "$node")),"
   done
   [ -f "$bench_work/pids" ] && mapfile -t extra < "$bench_work/pids"
-  # the monitoring processes (Prometheus, the exporters, mtail) as one hop: what watching the topology costs
+  # the monitoring processes (Prometheus, the exporters) as one hop: what watching the topology costs
   if monitoring_on; then out+="monitoring=$(pids_ticks $(for node in $(monitors); do monitor_pid "$node"; done)),"; fi
   echo "${out}bench-instances=$(pids_ticks "${extra[@]}")"
 }

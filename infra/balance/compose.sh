@@ -17,7 +17,7 @@
 # trusted by the build stage; by default this host's own CAs in /usr/local/share/ca-certificates, for networks
 # that intercept TLS), secrets from .env (see .env.example).
 # The monitoring (the compose file's profile "monitoring": Prometheus, a postgres_exporter per PostgreSQL node, the
-# nginx exporter, mtail): on unless BALANCE_MONITORING=off (COMPOSE_PROFILES=monitoring, or empty, for every
+# nginx exporter): on unless BALANCE_MONITORING=off (COMPOSE_PROFILES=monitoring, or empty, for every
 # docker-compose call but down, which removes it whatever the setting); Prometheus on the host's
 # 127.0.0.1:BALANCE_PROMETHEUS_PORT [9190]; BALANCE_MONITORING_INTERVAL [2s], BALANCE_MONITORING_RETENTION [6h].
 
@@ -200,7 +200,7 @@ compose_monitoring_check() {
     [ $SECONDS -lt $deadline ] || { log "monitoring: Prometheus does not answer on $prometheus"; return 1; }
     sleep 1
   done
-  # every target scraped, none down: 3 instances, HAProxy, the nginx exporter, mtail, 3 postgres_exporters (with
+  # every target scraped, none down: 3 instances, HAProxy, the nginx exporter, nginx's own /metrics, 3 postgres_exporters (with
   # pg_up 1: the role logs in), 2 Patroni, etcd, Prometheus itself
   until total=$(compose_prometheus_query 'count(up)') \
         && down=$(compose_prometheus_query 'count(up == 0 or pg_up == 0) or vector(0)') \
@@ -212,10 +212,13 @@ compose_monitoring_check() {
     sleep 1
   done
   [ "$problems" -gt 0 ] || log "monitoring: Prometheus on $prometheus scrapes $total targets, all up"
-  # stub_status answers the nginx exporter alone (nginx_up 1 above); another container of the network gets a 403
-  code=$(docker exec "$(compose ps -q service-db-1)" curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-    "http://$BALANCE_NET.30:9191/stub_status" 2>/dev/null)
-  [ "$code" = 403 ] || { log "monitoring: stub_status answered $code to service-db-1 (403 expected)"; problems=$((problems + 1)); }
+  # stub_status answers the nginx exporter alone (nginx_up 1 above), /metrics Prometheus alone (its target up above);
+  # another container of the network gets a 403
+  for path in /stub_status /metrics; do
+    code=$(docker exec "$(compose ps -q service-db-1)" curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+      "http://$BALANCE_NET.30:9191$path" 2>/dev/null)
+    [ "$code" = 403 ] || { log "monitoring: nginx's $path answered $code to service-db-1 (403 expected)"; problems=$((problems + 1)); }
+  done
   # published: nginx's two ports, and Prometheus' on 127.0.0.1 alone
   for id in $(compose ps -q); do
     name=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")

@@ -35,7 +35,7 @@ stats_port=$((7000 + offset))
 replica_port=$((15433 + offset))
 etcd_port=$((2479 + offset))
 etcd_peer_port=$((2480 + offset))
-nginx_status_port=$((9197 + offset)) # stub_status, for the monitoring (infra/balance/monitoring.sh)
+nginx_status_port=$((9197 + offset)) # stub_status and /metrics, for the monitoring (infra/balance/monitoring.sh)
 app_dir=$root/users-service/target/quarkus-app
 jar=$app_dir/quarkus-run.jar
 java_opts=${BALANCE_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx128m}
@@ -44,7 +44,7 @@ logs_dir=$BALANCE_HOME/logs
 pg_node=$root/postgres/pg-node.sh
 secret_names=(PG_SUPERUSER_PASSWORD USERS_OWNER_PASSWORD USERS_WRITER_PASSWORD USERS_READER_PASSWORD USERS_REPLICATOR_PASSWORD USERS_MONITOR_PASSWORD
               PG_REPLICATION_PASSWORD PATRONI_RESTAPI_PASSWORD)
-# the monitoring processes (Prometheus, the exporters, mtail): not nodes, started after them
+# the monitoring processes (Prometheus, the exporters): not nodes, started after them
 # shellcheck source=infra/balance/monitoring.sh
 source "$root/infra/balance/monitoring.sh"
 
@@ -63,12 +63,13 @@ deps() {
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
   # njs: nginx checks every request target and header value before proxying (nginx/edge.js)
   [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+  [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   for tool in curl unzip pgrep; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-  # Prometheus, promtool, the exporters, mtail (infra/balance/monitoring.sh): installed without starting their services
+  # Prometheus, promtool, the exporters (infra/balance/monitoring.sh): installed without starting their services
   local before=${#missing[@]} monitoring_missing; monitoring_deps; monitoring_missing=("${missing[@]:$before}"); missing=("${missing[@]:0:$before}")
   if [ ${#missing[@]} -gt 0 ]; then
     missing=("${missing[@]/pgrep/procps}")

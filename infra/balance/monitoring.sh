@@ -8,20 +8,20 @@
 #   BALANCE_MONITORING_INTERVAL   [2s]  Prometheus' scrape and rule evaluation interval
 #   BALANCE_MONITORING_RETENTION  [6h]  Prometheus' data under $BALANCE_HOME/monitoring/data
 #   ports (plus BALANCE_PORT_OFFSET): Prometheus 9190, the nginx exporter
-#   9192, mtail 9193, postgres_exporter 9194 (service-db-1), 9195 (service-db-2), 9196 (service-db-replica), nginx's
-#   stub_status 9197 (nginx itself listens: not 9191, render.sh's default, which an nginx rendered by hand takes)
+#   9192, postgres_exporter 9194 (service-db-1), 9195 (service-db-2), 9196 (service-db-replica), nginx's
+#   status listener 9197 (stub_status for the exporter, /metrics: the answers nginx counts itself, nginx/edge_metrics.lua;
+#   nginx itself listens: not 9191, render.sh's default, which an nginx rendered by hand takes)
 # The ops page (monitoring/ops/, charts drawn with uPlot from the npm registry) is served by Prometheus itself, at /user/
 # (--web.user-assets): same origin as its API, so its CORS is narrowed to that origin (the default lets any site read it).
 
 prometheus_port=$((9190 + offset))
 nginx_exporter_port=$((9192 + offset))
-mtail_port=$((9193 + offset))
 monitoring_dir=$BALANCE_HOME/monitoring
 ops_url=http://127.0.0.1:$prometheus_port/user/
 uplot_version=1.6.32   # the ops page's chart library (npm), in monitoring/ops/node_modules; a new pin is installed at up
 
 monitors() { # the monitoring processes, in start order (Prometheus last: its targets answer from its first scrape)
-  echo pg-exporter-service-db-1 pg-exporter-service-db-2 pg-exporter-service-db-replica nginx-exporter mtail prometheus
+  echo pg-exporter-service-db-1 pg-exporter-service-db-2 pg-exporter-service-db-replica nginx-exporter prometheus
 }
 pg_exporter_port() { case "$1" in service-db-1) echo $((9194 + offset)) ;; service-db-2) echo $((9195 + offset)) ;; service-db-replica) echo $((9196 + offset)) ;; esac; }
 pg_node_port() { if [ "$1" = service-db-replica ]; then echo "$replica_port"; else member_pg_port "$1"; fi; }
@@ -36,7 +36,6 @@ monitor_address() {
   case "$1" in
     pg-exporter-*) echo "127.0.0.1:$(pg_exporter_port "${1#pg-exporter-}")" ;;
     nginx-exporter) echo "127.0.0.1:$nginx_exporter_port" ;;
-    mtail) echo "127.0.0.1:$mtail_port" ;;
     prometheus) echo "127.0.0.1:$prometheus_port" ;;
   esac
 }
@@ -51,7 +50,6 @@ monitoring_deps() { # deps(): the packages' commands (Debian bookworm's promethe
   command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
   command -v prometheus-nginx-exporter >/dev/null 2>&1 || missing+=(prometheus-nginx-exporter)
-  command -v mtail >/dev/null 2>&1 || missing+=(mtail)
 }
 # Debian's packages enable and start their own service on install (Prometheus on :9090, the exporters on theirs):
 # a policy-rc.d that denies every start for the duration of the install (unless one is there already), and the
@@ -66,7 +64,7 @@ monitoring_install() { # monitoring_install PACKAGE...
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || {
     [ "$made" = false ] || sudo_if_needed rm -f /usr/sbin/policy-rc.d; return 1; }
   [ "$made" = false ] || sudo_if_needed rm -f /usr/sbin/policy-rc.d
-  units=$(for p in "$@"; do case "$p" in prometheus|prometheus-*|mtail) echo "$p.service" ;; esac; done)
+  units=$(for p in "$@"; do case "$p" in prometheus|prometheus-*) echo "$p.service" ;; esac; done)
   # shellcheck disable=SC2086
   [ -z "$units" ] || ! [ -d /run/systemd/system ] || sudo_if_needed systemctl disable --now $units >/dev/null 2>&1 || true
 }
@@ -81,7 +79,7 @@ render_monitoring() {
   PROMETHEUS_SCRAPE_INTERVAL=${BALANCE_MONITORING_INTERVAL:-2s} \
   PROMETHEUS_SELF_TARGETS="prometheus=127.0.0.1:$prometheus_port" USERS_TARGETS=$users \
   HAPROXY_TARGETS="haproxy=127.0.0.1:$stats_port" NGINX_EXPORTER_TARGETS="nginx=127.0.0.1:$nginx_exporter_port" \
-  MTAIL_TARGETS="nginx=127.0.0.1:$mtail_port" POSTGRES_TARGETS=$pg \
+  NGINX_ACCESS_TARGETS="nginx=127.0.0.1:$nginx_status_port" POSTGRES_TARGETS=$pg \
   PATRONI_TARGETS="service-db-1=127.0.0.1:$(member_api_port service-db-1) service-db-2=127.0.0.1:$(member_api_port service-db-2)" \
   ETCD_TARGETS="etcd=127.0.0.1:$etcd_port" \
   USERS_BUDGET_PRIMARY_MAX_CONNECTIONS=$(budget_value USERS_BUDGET_PRIMARY_MAX_CONNECTIONS) \
@@ -148,8 +146,6 @@ start_monitor() {
     nginx-exporter)
       spawn "$name" "$root/monitoring/exporter.sh" nginx "$(monitor_address "$name")" \
         "http://127.0.0.1:$nginx_status_port/stub_status" ;;
-    mtail)
-      spawn "$name" "$root/monitoring/exporter.sh" mtail "$(monitor_address "$name")" "$logs_dir/nginx-access.log" ;;
     prometheus)
       render_monitoring "$monitoring_dir"
       # (the ops page at /user/; cross-origin reads of the API only from its own origin)
@@ -221,27 +217,71 @@ prometheus_value() { # prometheus_value QUERY: the value of a query of one resul
     python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["result"][0]["value"][1])' 2>/dev/null
 }
 
+# nginx/edge_metrics.lua in an nginx of its own on a free loopback port, loaded as the topology's nginx loads it (by
+# the master; workers of another account): known answers in, the /metrics they must give out. A 101 is counted but
+# kept out of the request times, a slow answer lands in its bucket, the status listener's own requests count nowhere.
+check_edge_metrics() {
+  local dir port out expected
+  dir=$(mktemp -d); chmod 755 "$dir"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat > "$dir/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+daemon off;
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    lua_package_path "$root/nginx/?.lua;;";
+    lua_shared_dict edge_metrics 1m;
+    init_by_lua_block { require "edge_metrics" }
+    log_by_lua_block { require("edge_metrics").count() }
+    server {
+        listen 127.0.0.1:$port;
+        location = /ok { return 200 ok; }
+        location = /missing { return 404; }
+        location = /failed { return 503; }
+        location = /switching { return 101; }
+        location = /slow { content_by_lua_block { ngx.sleep(0.06) ngx.say("slow") } }
+        location = /metrics { log_by_lua_block { return } content_by_lua_block { require("edge_metrics").export() } }
+    }
+}
+CONF
+  nginx -p "$dir" -c "$dir/nginx.conf" & local pid=$!
+  for _ in $(seq 1 50); do curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/ok" 2>/dev/null && break; sleep 0.1; done
+  # (curl waits on a 101 for the protocol it switched to: its time runs out, the answer is counted by then)
+  for path in ok missing failed switching slow metrics; do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/$path" || true; done
+  out=$(curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" || true)
+  kill "$pid"; wait "$pid" 2>/dev/null
+  [ -n "$out" ] || die "nginx/edge_metrics.lua: no /metrics from a test nginx"$'\n'"$(tail -n 5 "$dir/error.log")"
+  rm -rf "$dir"
+  expected='nginx_access_request_time_seconds_bucket{le="+Inf"} 5
+nginx_access_request_time_seconds_bucket{le="0.025"} 4
+nginx_access_request_time_seconds_bucket{le="0.05"} 4
+nginx_access_request_time_seconds_bucket{le="0.1"} 5
+nginx_access_request_time_seconds_count 5
+nginx_access_requests_total{status_class="1xx"} 1
+nginx_access_requests_total{status_class="2xx"} 3
+nginx_access_requests_total{status_class="3xx"} 0
+nginx_access_requests_total{status_class="4xx"} 1
+nginx_access_requests_total{status_class="5xx"} 1'
+  [ "$(grep -F -e 'le="+Inf"' -e 'le="0.025"' -e 'le="0.05"' -e 'le="0.1"' -e '_count' -e 'requests_total{' <<<"$out" | sort)" = "$expected" ] \
+    || die "nginx/edge_metrics.lua: known answers gave"$'\n'"$out"$'\n'"expected"$'\n'"$expected"
+  echo "nginx/edge_metrics.lua: known answers counted as expected (in a real nginx)"
+}
+
 # ./balance test: Prometheus' configuration (rendered with this runner's addresses), the rules and their unit tests,
-# the mtail program against a sample of the JSON access log, and the staleness bound the rules compare with.
+# nginx's answer counts (nginx/edge_metrics.lua) in a real nginx, and the staleness bound the rules compare with.
 check_monitoring() {
-  local dir out expected
+  local dir
   dir=$(mktemp -d)
   render_monitoring "$dir"
   promtool check config "$dir/prometheus.yml"
   rm -rf "$dir"
   (cd "$root/monitoring" && promtool check rules alerts.yml budget.test-rules.yml && promtool test rules alerts.test.yml)
-  out=$(mtail --one_shot --one_shot_format prometheus --emit_prog_label=false --progs "$root/monitoring/nginx-access.mtail" \
-    --logs "$root/monitoring/testdata/nginx-access.jsonl" 2>&1 | grep '^nginx_' | sort)
-  expected='nginx_access_request_time_seconds_bucket{le="+Inf"} 4
-nginx_access_request_time_seconds_bucket{le="0.005"} 2
-nginx_access_request_time_seconds_count 4
-nginx_access_requests_total{status_class="1xx"} 1
-nginx_access_requests_total{status_class="2xx"} 2
-nginx_access_requests_total{status_class="4xx"} 1
-nginx_access_requests_total{status_class="5xx"} 1'
-  [ "$(grep -F -e 'le="+Inf"' -e 'le="0.005"' -e '_count' -e 'requests_total' <<<"$out")" = "$expected" ] \
-    || die "monitoring/nginx-access.mtail: the sample log gave"$'\n'"$out"$'\n'"expected"$'\n'"$expected"
-  echo "nginx-access.mtail: the sample JSON log counted as expected"
+  check_edge_metrics
   # ReplicaDataTooOld's bound is the service's staleness bound
   local bound
   bound=$(sed -nE 's/^users\.read\.max-staleness=\$\{USERS_READ_MAX_STALENESS:([0-9]+)s\}$/\1/p' "$root/users-service/src/main/resources/application.properties")

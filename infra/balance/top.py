@@ -224,7 +224,7 @@ def frame(a, now, prometheus, window, interval, instances):
         "nginx", state(g.get("nginx_up", node="nginx")), rate(total), seconds(one(a.get("nginx_p50"))),
         seconds(one(a.get("nginx_p99"))), seconds(one(a.get("nginx_mean"))), "-",
         rate(classes.get("4xx", 0.0 if classes else None)), rate(classes.get("5xx", 0.0 if classes else None)),
-        "conns %s, mtail %s" % ("-" if conns is None else "%d" % conns, state(up("mtail", "nginx")))))
+        "conns %s, counts %s" % ("-" if conns is None else "%d" % conns, state(up("nginx_access", "nginx")))))
     per_node = {}
     for labels, v in series(a.get("users_requests")):
         node = per_node.setdefault(labels.get("node"), {"all": 0.0, "4": 0.0, "5": 0.0})

@@ -155,11 +155,12 @@ class EdgeIT {
         }
         // nginx (HTTP, HTTPS), the instances (API, management), HAProxy (write, read, stats), both members of the
         // primary (PostgreSQL, Patroni's REST API), the replica, etcd (client, peer); the monitoring (issue #22):
-        // Prometheus, nginx's stub_status, the nginx exporter, mtail, the three postgres_exporters
+        // Prometheus, nginx's status listener (stub_status, its own /metrics), the nginx exporter, the three
+        // postgres_exporters
         for (int port : List.of(NGINX, NGINX_TLS, 8081 + PORT_OFFSET, 8083 + PORT_OFFSET, 9081 + PORT_OFFSET,
                 9083 + PORT_OFFSET, 5000 + PORT_OFFSET, 7000 + PORT_OFFSET, 15432 + PORT_OFFSET, 15434 + PORT_OFFSET,
                 8201 + PORT_OFFSET, 8202 + PORT_OFFSET, 15433 + PORT_OFFSET, 2479 + PORT_OFFSET, 2480 + PORT_OFFSET,
-                9190 + PORT_OFFSET, 9197 + PORT_OFFSET, 9192 + PORT_OFFSET, 9193 + PORT_OFFSET, 9194 + PORT_OFFSET,
+                9190 + PORT_OFFSET, 9197 + PORT_OFFSET, 9192 + PORT_OFFSET, 9194 + PORT_OFFSET,
                 9195 + PORT_OFFSET, 9196 + PORT_OFFSET)) {
             assertTrue(ports.contains(port), "nothing of the topology listens on " + port + ": " + ports);
         }
@@ -188,7 +189,7 @@ class EdgeIT {
         assertEquals(Set.of("nginx", "prometheus"), published.keySet(), "published ports: " + published);
         assertEquals(List.of("- \"${BALANCE_HTTP_PORT:-8080}:8080\"", "- \"${BALANCE_HTTPS_PORT:-8443}:8443\""),
                 published.get("nginx"));
-        // the monitoring (issue #22): Prometheus on the host's loopback only, its exporters and mtail not at all
+        // the monitoring (issue #22): Prometheus on the host's loopback only, its exporters not at all
         assertEquals(List.of("- \"127.0.0.1:${BALANCE_PROMETHEUS_PORT:-9190}:9090\""), published.get("prometheus"));
     }
 

@@ -41,7 +41,7 @@ class MonitoringIT {
     static final int PROMETHEUS = 9190 + SharedTopology.PORT_OFFSET;
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     /** job -> how many targets: 3 instances, 3 PostgreSQL nodes, 2 Patroni members, one of every other */
-    static final Map<String, Integer> TARGETS = Map.of("prometheus", 1, "users", 3, "haproxy", 1, "nginx", 1, "mtail", 1,
+    static final Map<String, Integer> TARGETS = Map.of("prometheus", 1, "users", 3, "haproxy", 1, "nginx", 1, "nginx_access", 1,
             "postgres", 3, "patroni", 2, "etcd", 1);
 
     static LocalTopology balance;

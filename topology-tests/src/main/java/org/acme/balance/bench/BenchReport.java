@@ -522,7 +522,7 @@ public final class BenchReport {
             return "**Monitoring:** off for this run (`BALANCE_MONITORING=off`).\n\n";
         }
         return String.format(Locale.ROOT, "**Monitoring:** on during every run, as `./balance up` starts it: Prometheus"
-                + " scraping %s targets every %s, its exporters and mtail ([operations.md](operations.md#monitoring)). Their"
+                + " scraping %s targets every %s, and its exporters ([operations.md](operations.md#monitoring)). Their"
                 + " CPU is the `monitoring` row of the CPU table below; the tuning pair \"monitoring\" measures the same"
                 + " instances with them stopped.\n\n", m.size() > 2 ? m.get(2) : "?", m.size() > 1 ? m.get(1) : "?");
     }

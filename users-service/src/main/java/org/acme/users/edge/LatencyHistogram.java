@@ -10,10 +10,10 @@ import java.util.Arrays;
 /**
  * The API's request time as a Prometheus histogram with a small fixed set of buckets, so that Prometheus can compute
  * every instance's p50 and p99 (histogram_quantile over the rate of http_server_requests_seconds_bucket), as it does
- * nginx's from mtail's histogram (issue #22; docs/operations.md, "Monitoring"). Without it the timer publishes only its
+ * nginx's from the histogram nginx keeps itself (issue #22; docs/operations.md, "Monitoring"). Without it the timer publishes only its
  * count, sum and max.
  *
- * <p>The bounds, 1 ms to 5 s: nginx's own buckets (monitoring/nginx-access.mtail) from 5 ms up, so that both hops'
+ * <p>The bounds, 1 ms to 5 s: nginx's own buckets (nginx/edge_metrics.lua) from 5 ms up, so that both hops'
  * quantiles are interpolated over the same intervals, plus 1 ms and 2.5 ms below them, where an instance's hot reads
  * fall (nginx's request time adds its own hop to them); 250 ms, the API's objective (monitoring/alerts.yml), is a
  * bound, so "p99 over the objective" is exact: more than 1 % of the requests above it. Anything over 5 s (a request
