@@ -36,6 +36,10 @@
 # (steady req/s, latency at half of the peak measured first, CPU per request of every node): to judge one change in
 # minutes before the full run puts it on docs/benchmarks.md.
 #
+# ./balance bench monitoring: on the running topology, into $BALANCE_HOME/bench-monitoring: the monitoring's cost under
+# load, in rounds with its processes running and paused by turns, judged against the rounds' own noise
+# (bench_monitoring_only).
+#
 # ./balance bench latency: on the running topology, into $BALANCE_HOME/bench-latency: the peak (wrk), the open-loop runs
 # at half of it and rising until p99 passes 50 ms, and the chat latency, each printed.
 #
@@ -698,15 +702,16 @@ running_peak() {
   steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
 }
 
-# bench [failover|pairs|latency]: everything, or only the failover step, the tuning pairs or the latency steps, on the
-# running topology
+# bench [failover|pairs|latency|monitoring]: everything, or only the failover step, the tuning pairs, the latency steps
+# or the monitoring's cost, on the running topology
 bench() {
   case "${1:-}" in
     "") ;;
     failover) bench_failover_only; return ;;
     pairs) bench_pairs_only; return ;;
     latency) bench_latency_only; return ;;
-    *) log "usage: balance bench [failover|pairs|latency]"; exit 2 ;;
+    monitoring) bench_monitoring_only; return ;;
+    *) log "usage: balance bench [failover|pairs|latency|monitoring]"; exit 2 ;;
   esac
   local started=$EPOCHSECONDS
   bench_prepare "$bench_work"
@@ -766,6 +771,41 @@ bench_report() {
 }
 
 # ---- failover of the primary; what synchronous replication costs writes -----------------------------------------------
+
+# bench_monitoring_only: ./balance bench monitoring: what the monitoring costs the running topology under load, into
+# $BALANCE_HOME/bench-monitoring. The same instances, the same load (wrk at full speed through nginx, BENCH_SECONDS),
+# in BENCH_MONITORING_ROUNDS rounds [12] with the monitoring's processes running and paused (SIGSTOP) by turns, 5 s
+# after each change; infra/balance/bench/monitoring-cost.py judges each round against its neighbours, since the
+# machine's speed drifts more than the effect over minutes. What the scrapes cost the scraped (an instance rendering
+# /q/metrics, a PostgreSQL node answering its exporter) is paused with them.
+bench_monitoring_only() {
+  bench_work=$BALANCE_HOME/bench-monitoring
+  bench_prepare "$bench_work"
+  runs_header
+  monitoring_on || die "bench monitoring: BALANCE_MONITORING=off: there is no monitoring to measure"
+  local ids jdk name pid n state rounds=${BENCH_MONITORING_ROUNDS:-12}
+  bench_monitor_pids=()
+  for name in $(monitors); do
+    pid=$(monitor_pid "$name") || die "bench monitoring: $name does not run (./balance up starts it)"
+    bench_monitor_pids+=("$pid")
+  done
+  local pids=("${bench_monitor_pids[@]}")
+  # (whatever ends the step, the monitoring runs again)
+  trap 'kill -CONT "${bench_monitor_pids[@]}" 2>/dev/null; bench_cleanup' EXIT
+  stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
+  ids=$(seed_users "$bench_users")
+  jdk=$(java_major "$(runner_java)")
+  measure monitoring.warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "http://127.0.0.1:$nginx_port" BENCH_IDS="$ids"
+  for n in $(seq 1 "$rounds"); do
+    if [ $((n % 2)) = 1 ]; then state=on; kill -CONT "${pids[@]}"; else state=off; kill -STOP "${pids[@]}"; fi
+    sleep 5
+    measure "monitoring.$state" "$jdk" 1 wrk_run "$bench_seconds" "http://127.0.0.1:$nginx_port" BENCH_IDS="$ids"
+  done
+  kill -CONT "${pids[@]}"
+  stop_node nginx; start_node nginx
+  python3 "$root/infra/balance/bench/monitoring-cost.py" "$bench_work/runs.tsv" "$(getconf CLK_TCK)" \
+    | tee "$bench_work/summary.txt"
+}
 
 # bench_pairs_only: ./balance bench pairs: the tuning pairs (those matching BENCH_PAIRS), on the running topology, into
 # their own work directory, each side's figures printed
