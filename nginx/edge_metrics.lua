@@ -1,7 +1,7 @@
 -- nginx's answers counted for Prometheus (docs/operations.md, "Monitoring"), in nginx itself: nginx's stub_status has
 -- no status codes, and a log-tailing exporter (mtail, before) cost ~11 µs of CPU a line and, measured, 6-10 % of the
 -- topology's throughput under load; this costs nginx a few µs a request. Loaded once by the master
--- (nginx.conf.template's init_by_lua_block: the workers, another account, may not read the checkout), so every
+-- (edge-metrics.conf's init_by_lua_block: the workers, another account, may not read the checkout), so every
 -- worker has it. Counts live in the shared dict edge_metrics, for all workers:
 --   c<class>  answers by status class, 1 to 5 (a request never answered, status 0, counts nowhere)
 --   b<index>  request times by bucket (BOUNDS; 12: above the last), and sum: a WebSocket's 101 is left out, its

@@ -789,7 +789,6 @@ bench_monitoring_only() {
     pid=$(monitor_pid "$name") || die "bench monitoring: $name does not run (./balance up starts it)"
     bench_monitor_pids+=("$pid")
   done
-  local pids=("${bench_monitor_pids[@]}")
   # (whatever ends the step, the monitoring runs again)
   trap 'kill -CONT "${bench_monitor_pids[@]}" 2>/dev/null; bench_cleanup' EXIT
   stop_node nginx; NGINX_RATE_LIMIT=$bench_nginx_rate_limit start_node nginx
@@ -797,11 +796,11 @@ bench_monitoring_only() {
   jdk=$(java_major "$(runner_java)")
   measure monitoring.warmup "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "http://127.0.0.1:$nginx_port" BENCH_IDS="$ids"
   for n in $(seq 1 "$rounds"); do
-    if [ $((n % 2)) = 1 ]; then state=on; kill -CONT "${pids[@]}"; else state=off; kill -STOP "${pids[@]}"; fi
+    if [ $((n % 2)) = 1 ]; then state=on; kill -CONT "${bench_monitor_pids[@]}"; else state=off; kill -STOP "${bench_monitor_pids[@]}"; fi
     sleep 5
     measure "monitoring.$state" "$jdk" 1 wrk_run "$bench_seconds" "http://127.0.0.1:$nginx_port" BENCH_IDS="$ids"
   done
-  kill -CONT "${pids[@]}"
+  kill -CONT "${bench_monitor_pids[@]}"
   stop_node nginx; start_node nginx
   python3 "$root/infra/balance/bench/monitoring-cost.py" "$bench_work/runs.tsv" "$(getconf CLK_TCK)" \
     | tee "$bench_work/summary.txt"

@@ -235,9 +235,7 @@ events { worker_connections 64; }
 http {
     access_log off;
     lua_package_path "$root/nginx/?.lua;;";
-    lua_shared_dict edge_metrics 1m;
-    init_by_lua_block { require "edge_metrics" }
-    log_by_lua_block { require("edge_metrics").count() }
+    include $root/nginx/edge-metrics.conf;
     server {
         listen 127.0.0.1:$port;
         location = /ok { return 200 ok; }

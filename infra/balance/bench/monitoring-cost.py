@@ -14,7 +14,8 @@ import statistics
 import sys
 
 
-def rounds(path):
+def rounds(path, hz):
+    """The rounds in order: on, req/s, p99 (ms), and the monitoring's own CPU a request (us)."""
     out = []
     with open(path) as f:
         header = f.readline().rstrip("\n").split("\t")
@@ -24,20 +25,20 @@ def rounds(path):
                 continue
             seconds = int(row["duration_ms"]) / 1000
             hops = dict(kv.split("=") for kv in row["hop_ticks"].split(",") if "=" in kv)
+            own_us = int(hops.get("monitoring", 0)) * 1e6 / hz / int(row["requests"])
             out.append({"on": row["path"] == "monitoring.on", "rps": int(row["requests"]) / seconds,
-                        "p99": float(row["p99_ms"]), "requests": int(row["requests"]), "hops": hops})
+                        "p99": float(row["p99_ms"]), "own_us": own_us})
     return out
 
 
 def main():
-    runs, hz = rounds(sys.argv[1]), int(sys.argv[2])
+    runs = rounds(sys.argv[1], int(sys.argv[2]))
     if len(runs) < 4:
         sys.exit("monitoring-cost: fewer than 4 rounds")
     for n, r in enumerate(runs, 1):
-        monitoring = int(r["hops"].get("monitoring", 0)) * 1000 / hz * 1000 / r["requests"]
         print("round %2d  monitoring %-7s %6.0f req/s  p99 %6.1f ms%s" % (
             n, "running" if r["on"] else "paused", r["rps"], r["p99"],
-            "  its own CPU %.1f us/request" % monitoring if r["on"] else ""))
+            "  its own CPU %.1f us/request" % r["own_us"] if r["on"] else ""))
     # the cost: each on round against its neighbour off round (the one before, or after for the first)
     costs, p99s = [], []
     for i, r in enumerate(runs):
@@ -55,14 +56,13 @@ def main():
         p99_noise += [abs(1 - b["p99"] / a["p99"]) for a, b in zip(same, same[1:])]
     cost, spread = statistics.median(costs), statistics.median(noise)
     p99_cost, p99_spread = statistics.median(p99s) - 1, statistics.median(p99_noise)
-    own = [int(r["hops"].get("monitoring", 0)) * 1000 / hz * 1000 / r["requests"] for r in runs if r["on"]]
     print("throughput: %+.1f %% with the monitoring running (median of %d neighbours: %s); noise %.1f %% (median "
           "change between two rounds in the same state, %d of them; largest %.1f %%): %s" % (
               -cost * 100, len(costs), " ".join("%+.0f" % (-c * 100) for c in costs), spread * 100, len(noise),
               max(noise) * 100, "within noise" if cost <= spread else "ABOVE noise"))
     print("p99: %+.1f %% with the monitoring running (median of %d neighbours); noise %.1f %%: %s" % (
         p99_cost * 100, len(p99s), p99_spread * 100, "within noise" if p99_cost <= p99_spread else "ABOVE noise"))
-    print("the monitoring's own CPU: %.1f us a request (Prometheus and the exporters)" % statistics.median(own))
+    print("the monitoring's own CPU: %.1f us a request (Prometheus and the exporters)" % statistics.median(r["own_us"] for r in runs if r["on"]))
     print("verdict: %s" % ("within noise" if cost <= spread and p99_cost <= p99_spread else "ABOVE noise"))
 
 if __name__ == "__main__":
