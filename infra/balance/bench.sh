@@ -40,6 +40,9 @@
 # load, in rounds with its processes running and paused by turns, judged against the rounds' own noise
 # (bench_monitoring_only).
 #
+# ./balance bench start: on the running topology, into $BALANCE_HOME/bench-start: fresh starts of each JVM, alternated
+# (bench_start_only).
+#
 # ./balance bench latency: on the running topology, into $BALANCE_HOME/bench-latency: the peak (wrk), the open-loop runs
 # at half of it and rising until p99 passes 50 ms, and the chat latency, each printed.
 #
@@ -702,8 +705,8 @@ running_peak() {
   steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
 }
 
-# bench [failover|pairs|latency|monitoring]: everything, or only the failover step, the tuning pairs, the latency steps
-# or the monitoring's cost, on the running topology
+# bench [failover|pairs|latency|monitoring|start]: everything, or only the failover step, the tuning pairs, the latency
+# steps, the monitoring's cost or the starts, on the running topology
 bench() {
   case "${1:-}" in
     "") ;;
@@ -711,7 +714,8 @@ bench() {
     pairs) bench_pairs_only; return ;;
     latency) bench_latency_only; return ;;
     monitoring) bench_monitoring_only; return ;;
-    *) log "usage: balance bench [failover|pairs|latency|monitoring]"; exit 2 ;;
+    start) bench_start_only; return ;;
+    *) log "usage: balance bench [failover|pairs|latency|monitoring|start]"; exit 2 ;;
   esac
   local started=$EPOCHSECONDS
   bench_prepare "$bench_work"
@@ -804,6 +808,47 @@ bench_monitoring_only() {
   stop_node nginx; start_node nginx
   python3 "$root/infra/balance/bench/monitoring-cost.py" "$bench_work/runs.tsv" "$(getconf CLK_TCK)" \
     | tee "$bench_work/summary.txt"
+}
+
+# bench_start_only: ./balance bench start: fresh starts to the first 200 of GET /users/{id}, on the running topology, into
+# $BALANCE_HOME/bench-start: BENCH_START_ROUNDS rounds [5], each starting every JVM in turn (so a slower minute of the
+# machine falls on all of them): JDK 17 without a cache (issue #21's baseline for target 5), JDK 17 with the AppCDS
+# archive, and JDK 25 with its AOT cache when the runner has one; each one's median, Quarkus' own "started in" beside
+# it, and the ratio target 5 judges (JDK 25 with its cache against JDK 17 without, at most 0.35).
+bench_start_only() {
+  bench_work=$BALANCE_HOME/bench-start
+  bench_prepare "$bench_work"
+  local rounds=${BENCH_START_ROUNDS:-5} id j17 j25 cache17 cache25 round label java opts
+  # any user will do: the newest on the replica, else one inserted (and waited for) as the bench's own
+  id=$(node_psql service-db-replica -d users -At -c "SELECT max(id) FROM users.app_user") || die "bench start: cannot read the replica"
+  [ -n "$id" ] || { id=$(seed_users 1); id=${id%-*}; }
+  j17=$(jdk_java 17) || die "bench start: no JDK 17"
+  cache17=$(cache_opts "$j17")
+  local -a sides=("jdk17-plain|$j17|" "jdk17-appcds|$j17|$cache17")
+  if j25=$(jdk_java 25); then
+    cache25=$(cache_opts "$j25")
+    [ -n "$cache25" ] || log "bench start: no AOT cache for $j25 yet (./balance up with BALANCE_JDK=25 trains it)"
+    sides+=("jdk25-plain|$j25|" "jdk25-aot|$j25|$cache25")
+  fi
+  for round in $(seq 1 "$rounds"); do
+    for side in "${sides[@]}"; do
+      IFS='|' read -r label java opts <<<"$side"
+      # shellcheck disable=SC2086 # no option or one
+      record "start.$label" "$(startup_ms "$java" "/users/$id" $opts)" "$(started_in_ms)"
+    done
+    log "bench start: round $round of $rounds done"
+  done
+  awk -F'\t' '
+    function median(list, n,   i, j, t, a) { split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+        if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    $1 ~ /^start\./ { k = substr($1, 7); if (!(k in n)) order[++sides] = k; all[k] = all[k] " " $2; quarkus[k] = quarkus[k] " " $3; n[k]++ }
+    END {
+      for (i = 1; i <= sides; i++) { k = order[i]; m[k] = median(all[k], n[k])
+        printf "%-13s start to the first 200: median %d ms (%s ms); Quarkus \"started in\": median %d ms\n", k, m[k], substr(all[k], 2), median(quarkus[k], n[k]) }
+      if (("jdk25-aot" in m) && m["jdk17-plain"] > 0)
+        printf "target 5: JDK 25 with its cache / JDK 17 without = %.2f (at most 0.35), %d ms (at most 1000 on a quiet machine)\n", m["jdk25-aot"] / m["jdk17-plain"], m["jdk25-aot"]
+    }' "$bench_work/results.tsv" | tee "$bench_work/summary.txt"
 }
 
 # bench_pairs_only: ./balance bench pairs: the tuning pairs (those matching BENCH_PAIRS), on the running topology, into
