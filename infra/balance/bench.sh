@@ -43,6 +43,9 @@
 # ./balance bench start: on the running topology, into $BALANCE_HOME/bench-start: fresh starts of each JVM, alternated
 # (bench_start_only).
 #
+# ./balance bench jdks: on the running topology, into $BALANCE_HOME/bench-jdks: JDK 25 against JDK 17 at steady state,
+# an instance of each side by side, the load on one and the other by turns (bench_jdks_only).
+#
 # ./balance bench latency: on the running topology, into $BALANCE_HOME/bench-latency: the peak (wrk), the open-loop runs
 # at half of it and rising until p99 passes 50 ms, and the chat latency, each printed.
 #
@@ -705,8 +708,8 @@ running_peak() {
   steady peak "$jdk" wrk_run "$bench_seconds" "$nginx" BENCH_IDS="$ids"
 }
 
-# bench [failover|pairs|latency|monitoring|start]: everything, or only the failover step, the tuning pairs, the latency
-# steps, the monitoring's cost or the starts, on the running topology
+# bench [failover|pairs|latency|monitoring|start|jdks]: everything, or only the failover step, the tuning pairs, the
+# latency steps, the monitoring's cost, the starts or the two JDKs at steady state, on the running topology
 bench() {
   case "${1:-}" in
     "") ;;
@@ -715,7 +718,8 @@ bench() {
     latency) bench_latency_only; return ;;
     monitoring) bench_monitoring_only; return ;;
     start) bench_start_only; return ;;
-    *) log "usage: balance bench [failover|pairs|latency|monitoring|start]"; exit 2 ;;
+    jdks) bench_jdks_only; return ;;
+    *) log "usage: balance bench [failover|pairs|latency|monitoring|start|jdks]"; exit 2 ;;
   esac
   local started=$EPOCHSECONDS
   bench_prepare "$bench_work"
@@ -849,6 +853,42 @@ bench_start_only() {
       if (("jdk25-aot" in m) && m["jdk17-plain"] > 0)
         printf "target 5: JDK 25 with its cache / JDK 17 without = %.2f (at most 0.35), %d ms (at most 1000 on a quiet machine)\n", m["jdk25-aot"] / m["jdk17-plain"], m["jdk25-aot"]
     }' "$bench_work/results.tsv" | tee "$bench_work/summary.txt"
+}
+
+# bench_jdks_only: ./balance bench jdks: JDK 25 against JDK 17 at steady state (issue #21's target 3), on the running
+# topology, into $BALANCE_HOME/bench-jdks. Two instances beside the topology, one on each JDK with its cache, both
+# reading through HAProxy as the serving ones do; BENCH_PAIR_WARMUP_RUNS warm-up runs each, then BENCH_JDK_ROUNDS
+# rounds [12] of wrk straight at one and then the other (the idle one waits): infra/balance/bench/jdk-rounds.py judges
+# each JDK 25 round against its JDK 17 neighbours, since the machine drifts more than the difference over minutes.
+bench_jdks_only() {
+  bench_work=$BALANCE_HOME/bench-jdks
+  bench_prepare "$bench_work"
+  runs_header
+  local ids j17 j25 round jdk rounds=${BENCH_JDK_ROUNDS:-12}
+  local -A port=([17]=$bench_direct_port [25]=$bench_fresh_port) management=([17]=$bench_direct_management [25]=$bench_fresh_management)
+  ids=$(seed_users "$bench_users")
+  j17=$(jdk_java 17) || die "bench jdks: no JDK 17"
+  j25=$(jdk_java 25) || die "bench jdks: no JDK 25 under /usr/lib/jvm"
+  [ -n "$(cache_opts "$j25")" ] || die "bench jdks: no AOT cache for JDK 25 (BALANCE_JDK=25 ./balance up trains it)"
+  # the runner's instances rest meanwhile (the two take their place in the connection budget), and start again after
+  local node runner_instances
+  runner_instances=$(for node in $(seq 1 "$instances"); do echo "users-backend-$node"; done)
+  # shellcheck disable=SC2064 # the list now, not at exit
+  trap "bench_cleanup; for node in $(echo $runner_instances); do start_node \$node; done" EXIT
+  for node in $runner_instances; do stop_node "$node"; done
+  # shellcheck disable=SC2046 # the cache option: one word
+  bench_instance bench-jdk17 "${port[17]}" "${management[17]}" "$j17" $(cache_opts "$j17") >/dev/null
+  # shellcheck disable=SC2046
+  bench_instance bench-jdk25 "${port[25]}" "${management[25]}" "$j25" $(cache_opts "$j25") >/dev/null
+  for jdk in 17 25; do
+    wait_for 120 "bench-jdk$jdk" http_ok "http://127.0.0.1:${management[$jdk]}/q/health/ready"
+    measure "jdks.warmup" "$jdk" "$bench_pair_warmup_runs" wrk_run "$bench_seconds" "http://127.0.0.1:${port[$jdk]}" BENCH_IDS="$ids"
+  done
+  for round in $(seq 1 "$rounds"); do
+    jdk=$((round % 2 ? 17 : 25))
+    measure "jdks.$jdk" "$jdk" 1 wrk_run "$bench_seconds" "http://127.0.0.1:${port[$jdk]}" BENCH_IDS="$ids"
+  done
+  python3 "$root/infra/balance/bench/jdk-rounds.py" "$bench_work/runs.tsv" "$(getconf CLK_TCK)" | tee "$bench_work/summary.txt"
 }
 
 # bench_pairs_only: ./balance bench pairs: the tuning pairs (those matching BENCH_PAIRS), on the running topology, into
