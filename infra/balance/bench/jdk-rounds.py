@@ -12,22 +12,14 @@ and JDK 25 is called slower only when its shortfall is larger than the noise.
 import statistics
 import sys
 
+from runs_tsv import load_runs
+
 
 def rounds(path, hz):
     """The rounds in order: jdk, req/s, p99 (ms), the instance's CPU a request (ms)."""
-    out = []
-    with open(path) as f:
-        header = f.readline().rstrip("\n").split("\t")
-        for line in f:
-            row = dict(zip(header, line.rstrip("\n").split("\t")))
-            if row["path"] not in ("jdks.17", "jdks.25"):
-                continue
-            requests = int(row["requests"])
-            hops = dict(kv.split("=") for kv in row["hop_ticks"].split(",") if "=" in kv)
-            cpu_ms = int(hops.get("bench-instances", 0)) * 1000 / hz / requests if requests else 0
-            out.append({"jdk": row["path"][5:], "rps": requests / (int(row["duration_ms"]) / 1000),
-                        "p99": float(row["p99_ms"]), "cpu_ms": cpu_ms})
-    return out
+    return [{"jdk": r["path"][5:], "rps": r["rps"], "p99": r["p99"],
+             "cpu_ms": r["hops"].get("bench-instances", 0) * 1000 / hz / r["requests"] if r["requests"] else 0}
+            for r in load_runs(path, ("jdks.17", "jdks.25"))]
 
 
 def main():

@@ -13,22 +13,14 @@ median cost is no larger than the median noise, for the throughput and for the p
 import statistics
 import sys
 
+from runs_tsv import load_runs
+
 
 def rounds(path, hz):
     """The rounds in order: on, req/s, p99 (ms), and the monitoring's own CPU a request (us)."""
-    out = []
-    with open(path) as f:
-        header = f.readline().rstrip("\n").split("\t")
-        for line in f:
-            row = dict(zip(header, line.rstrip("\n").split("\t")))
-            if row["path"] not in ("monitoring.on", "monitoring.off"):
-                continue
-            seconds = int(row["duration_ms"]) / 1000
-            hops = dict(kv.split("=") for kv in row["hop_ticks"].split(",") if "=" in kv)
-            own_us = int(hops.get("monitoring", 0)) * 1e6 / hz / int(row["requests"])
-            out.append({"on": row["path"] == "monitoring.on", "rps": int(row["requests"]) / seconds,
-                        "p99": float(row["p99_ms"]), "own_us": own_us})
-    return out
+    return [{"on": r["path"] == "monitoring.on", "rps": r["rps"], "p99": r["p99"],
+             "own_us": r["hops"].get("monitoring", 0) * 1e6 / hz / r["requests"]}
+            for r in load_runs(path, ("monitoring.on", "monitoring.off"))]
 
 
 def main():
