@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -74,6 +75,13 @@ class UserResourceTest {
         assertEquals(ids.stream().sorted().toList(), ids, "items are ordered by id");
         given().queryParam("size", 1).queryParam("page", 1).get("/users")
                 .then().statusCode(200).body("items", hasSize(1)).body("items[0].id", equalTo(ids.get(1)));
+        // the total comes with the page, also past the last one (no rows, still the count)
+        long total = given().queryParam("size", 100).get("/users").then().statusCode(200)
+                .extract().jsonPath().getLong("total");
+        assertTrue(total >= ids.size() && total >= 2, "total " + total + " counts the page's " + ids.size() + " users");
+        given().queryParam("size", 100).queryParam("page", total / 100 + 1).get("/users")
+                .then().statusCode(200).body("items", hasSize(0))
+                .body("total", equalTo((int) total));
     }
 
     @Test
@@ -219,6 +227,28 @@ class UserResourceTest {
         assertEquals("users_reader", PostgresPair.current.query(PostgresPair.REPLICA, "owner",
                 "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity"
                         + " WHERE application_name = 'test-instance-reactive'"));
+    }
+
+    @Test
+    void theEventLoopsLanesHoldNoMoreReactiveConnectionsThanTheBudget() throws Exception {
+        // concurrent reads reach every event loop, each reading through its own lane (ReactivePools)
+        var pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<Integer>> statuses = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                statuses.add(pool.submit(() -> given().get("/users/1").statusCode()));
+            }
+            for (Future<Integer> status : statuses) {
+                int answered = status.get(30, TimeUnit.SECONDS);
+                assertTrue(answered == 200 || answered == 404, "answered " + answered);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        // users.read.reactive-pool-size (3) for the instance, however many event loops share them
+        int open = Integer.parseInt(PostgresPair.current.query(PostgresPair.REPLICA, "owner",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test-instance-reactive'"));
+        assertTrue(open >= 1 && open <= 3, open + " reactive connections on the replica");
     }
 
     @Test
