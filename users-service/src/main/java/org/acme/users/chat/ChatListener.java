@@ -1,17 +1,14 @@
 package org.acme.users.chat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
-import org.acme.users.config.UsersConfig;
+import java.util.function.BooleanSupplier;
 import org.acme.users.routing.PrimaryConnections;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
@@ -39,38 +36,17 @@ public class ChatListener {
     @Inject
     ObjectMapper json;
 
-    @Inject
-    UsersConfig config;
-
-    private volatile boolean running;
     private volatile boolean listening;
-    private Thread thread;
-
-    void start(@Observes StartupEvent event) {
-        if (config.migration().exitWhenDone()) {
-            return;
-        }
-        running = true;
-        thread = new Thread(this::listen, "chat-listener");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        running = false;
-        if (thread != null) {
-            thread.interrupt();
-        }
-    }
 
     /** Whether this instance hears the primary's notifications right now. */
     public boolean listening() {
         return listening;
     }
 
-    private void listen() {
+    /** Listens while RUNNING says so (org.acme.users.background.BackgroundWork runs it), reconnecting with a backoff. */
+    public void listen(BooleanSupplier running) {
         long backoffMillis = 250;
-        while (running) {
+        while (running.getAsBoolean()) {
             try (Connection connection = primary.open("chat")) {
                 try (Statement statement = connection.createStatement()) {
                     statement.execute("LISTEN " + ChatService.CHANNEL);
@@ -81,7 +57,7 @@ public class ChatListener {
                 rooms.catchUpEveryone();
                 PGConnection notifications = connection.unwrap(PGConnection.class);
                 long nextCheck = System.nanoTime() + CHECK_NANOS;
-                while (running) {
+                while (running.getAsBoolean()) {
                     PGNotification[] received = notifications.getNotifications(500);
                     if (received != null && received.length > 0) {
                         // notifications arrive after their commits: the position now is a token for all of them
@@ -102,7 +78,7 @@ public class ChatListener {
                     LOG.warnf("chat: lost the primary (%s); listening again as soon as it answers", e.getMessage());
                 }
                 listening = false;
-                if (running) {
+                if (running.getAsBoolean()) {
                     sleep(backoffMillis);
                     backoffMillis = Math.min(backoffMillis * 2, 2000);
                 }

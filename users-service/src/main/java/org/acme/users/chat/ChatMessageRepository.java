@@ -2,7 +2,6 @@ package org.acme.users.chat;
 
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
-import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Optional;
@@ -42,27 +41,8 @@ public class ChatMessageRepository implements PanacheRepositoryBase<ChatMessage,
         return stored.isEmpty() ? OptionalLong.empty() : OptionalLong.of(((Number) ((Object[]) stored.get(0))[0]).longValue());
     }
 
-    /** The id of the room's newest message, 0 for a room without any. */
-    public long lastId(String room) {
-        List<?> found = Panache.getEntityManager()
-                .createNativeQuery("SELECT last_id FROM users.chat_rooms WHERE room = :room")
-                .setParameter("room", room).getResultList();
-        return found.isEmpty() ? 0 : ((Number) found.get(0)).longValue();
-    }
-
     public Optional<ChatMessage> findByClientKey(String room, String author, String clientKey) {
         return find("room = ?1 and author = ?2 and clientKey = ?3", room, author, clientKey).firstResultOptional();
-    }
-
-    /** At most LIMIT messages of ROOM with an id above AFTER, oldest first. */
-    public List<ChatMessage> after(String room, long after, int limit) {
-        return find("room = ?1 and id > ?2", Sort.by("id"), room, after).range(0, limit - 1).list();
-    }
-
-    /** The primary's WAL insert position now: at or after the commit of everything the caller's transaction sees. */
-    public String walPosition() {
-        return (String) Panache.getEntityManager().createNativeQuery("SELECT pg_current_wal_insert_lsn()::text")
-                .getSingleResult();
     }
 
     /** Sent to every listening instance when (and only if) the caller's transaction commits. */

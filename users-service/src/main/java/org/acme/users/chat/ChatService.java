@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.context.control.ActivateRequestContext;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
@@ -14,7 +13,6 @@ import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.acme.users.consistency.ConsistencyToken;
 import org.acme.users.consistency.FreshReads;
-import org.acme.users.routing.PrimaryReads;
 import org.acme.users.service.ReadRetry;
 import org.acme.users.service.RetryIfNotCommitted;
 
@@ -42,6 +40,9 @@ public class ChatService {
 
     @Inject
     ChatMessageRepository messages;
+
+    @Inject
+    ChatHistory history;
 
     @Inject
     ReadRetry retry;
@@ -88,7 +89,7 @@ public class ChatService {
 
     /** History like any read: from the replica while it is fresh enough for the request's token and the bound. */
     public List<ChatMessage> history(String room, long after, int limit) {
-        return reads.read(() -> messages.after(room, after, limit));
+        return reads.read(datasource -> this.history.after(datasource, room, after, limit));
     }
 
     /** Messages read from the primary, and a token at or after the commit of every one of them. */
@@ -96,27 +97,26 @@ public class ChatService {
     }
 
     /**
-     * History from the primary (as the reader role), where every announced message is already committed: for
-     * sockets catching up. The position is read in the same transaction, after the messages: it is at or after the
-     * commit of everything that transaction saw. (Retried like reads after the primary returns. The relay's
-     * listener thread has no request context of its own: the tenant resolution needs one.)
+     * History from the primary (as the reader role), where every announced message is already committed: for sockets
+     * catching up. The position is read after the messages, on the same node: it is at or after the commit of
+     * everything the read saw. (Retried like reads after the primary returns.)
      */
-    @ActivateRequestContext
     public CatchUp historyOnPrimary(String room, long after, int limit) {
-        return retry.read(() -> PrimaryReads.call(() -> {
-            List<ChatMessage> page = messages.after(room, after, limit);
-            return new CatchUp(page, ConsistencyToken.parse(messages.walPosition()));
-        }));
+        return retry.read(() -> {
+            ChatHistory.Positioned<List<ChatMessage>> page = history.afterOnPrimary(room, after, limit);
+            return new CatchUp(page.value(), ConsistencyToken.parse(page.walPosition()));
+        });
     }
 
     /** The room's newest id, from the primary, and a token at or after that message's commit. */
     public record Newest(long id, ConsistencyToken token) {
     }
 
-    @ActivateRequestContext
     public Newest newest(String room) {
-        return retry.read(() -> PrimaryReads.call(
-                () -> new Newest(messages.lastId(room), ConsistencyToken.parse(messages.walPosition()))));
+        return retry.read(() -> {
+            ChatHistory.Positioned<Long> newest = history.lastIdOnPrimary(room);
+            return new Newest(newest.value(), ConsistencyToken.parse(newest.walPosition()));
+        });
     }
 
     public String toJson(ChatFrame frame) {

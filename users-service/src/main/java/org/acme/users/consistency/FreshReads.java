@@ -16,11 +16,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.acme.users.consistency.ReadRoute.Reason;
 import org.acme.users.problem.DatabaseFailures;
 import org.acme.users.reactive.ReactivePools;
-import org.acme.users.routing.PrimaryReads;
 import org.acme.users.routing.ReadWriteRouting;
 import org.acme.users.service.ReadRetry;
 import org.jboss.logging.Logger;
@@ -76,10 +74,12 @@ public class FreshReads {
                 .description("1 while reads without a token go to the replica").register(registry);
     }
 
-    /** A JDBC read in the thread's own sessions: on the replica as it is, on the primary in a session of its own. */
-    public <T> T read(Supplier<T> query) {
-        return blocking(datasource -> ReadWriteRouting.READ.equals(datasource) ? query.get() : PrimaryReads.call(query),
-                result -> false, ClientProxy.unwrap(request));
+    /**
+     * A JDBC read on the calling thread, of the datasource it is given ({@link ReadWriteRouting#READ} or
+     * {@link ReadWriteRouting#READ_PRIMARY}): the route decides, not a transaction around the caller.
+     */
+    public <T> T read(Function<String, T> query) {
+        return blocking(query, result -> false, ClientProxy.unwrap(request));
     }
 
     /**

@@ -115,9 +115,9 @@ public class PrimaryWal {
     /**
      * One heartbeat: this instance's row on the primary gets the time now (this instance's clock, read back by it).
      * On a connection of its own, outside the write pool: requests that exhaust the pool are no dead primary.
-     * Only the heartbeat thread calls it.
+     * Only the heartbeat thread calls it (org.acme.users.background.BackgroundWork, every heartbeat interval).
      */
-    void beat() {
+    public void beat() {
         try {
             if (heartbeatConnection == null) {
                 heartbeatConnection = connections.open("heartbeat");

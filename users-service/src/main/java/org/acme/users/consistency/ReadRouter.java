@@ -81,7 +81,7 @@ public class ReadRouter {
     }
 
     /** After every probe: says once in the log when reads move, and why. */
-    void logChange() {
+    public void logChange() {
         ReadRoute now = withoutToken();
         if (now.reason() == logged) {
             return;

@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.acme.users.routing.ReadWriteRouting;
 import org.acme.users.config.UsersConfig;
 
@@ -59,7 +60,6 @@ public class ReplicaStatus {
     private final Object lock = new Object();
     private int waiting; // guarded by lock
     private volatile Sample latest = Sample.NONE;
-    private volatile boolean running;
     private volatile Runnable onSample = () -> { };
 
     public Sample latest() {
@@ -106,41 +106,24 @@ public class ReplicaStatus {
     }
 
     /** Called on the prober thread after every probe. */
-    void onSample(Runnable listener) {
+    public void onSample(Runnable listener) {
         onSample = listener;
     }
 
-    void start() {
-        running = true;
-        Thread prober = new Thread(this::probeLoop, "replica-prober");
-        prober.setDaemon(true);
-        prober.start();
-    }
-
-    void stop() {
-        running = false;
-        synchronized (lock) {
-            lock.notifyAll();
-        }
-    }
-
-    private void probeLoop() {
+    /** The prober (org.acme.users.background.BackgroundWork runs it): a probe each interval, sooner for token waits. */
+    public void probe(BooleanSupplier running) throws InterruptedException {
         long interval = config.read().heartbeatInterval().toNanos();
         long lastStart = System.nanoTime() - interval;
-        while (running) {
-            try {
-                synchronized (lock) {
-                    while (running) {
-                        long now = System.nanoTime();
-                        long next = lastStart + (waiting > 0 ? EAGER_GAP_NANOS : interval);
-                        if (now - next >= 0) {
-                            break;
-                        }
-                        TimeUnit.NANOSECONDS.timedWait(lock, next - now);
+        while (running.getAsBoolean()) {
+            synchronized (lock) {
+                while (running.getAsBoolean()) {
+                    long now = System.nanoTime();
+                    long next = lastStart + (waiting > 0 ? EAGER_GAP_NANOS : interval);
+                    if (now - next >= 0) {
+                        break;
                     }
+                    TimeUnit.NANOSECONDS.timedWait(lock, next - now);
                 }
-            } catch (InterruptedException e) {
-                return;
             }
             lastStart = System.nanoTime();
             Sample sample = probe(lastStart);

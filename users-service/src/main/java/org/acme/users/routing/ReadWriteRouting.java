@@ -9,15 +9,15 @@ import jakarta.transaction.SystemException;
 import jakarta.transaction.TransactionManager;
 
 /**
- * THE read/write split. One persistence unit, three datasources (Hibernate "database multitenancy"):
- * a session opened inside a transaction goes to {@value #WRITE} (the primary), any other session
- * goes to {@value #READ} (the replica, with the primary as fallback). A read the replica cannot serve fresh
- * enough (org.acme.users.consistency) runs in a transaction of its own through {@link PrimaryReads}: its session
- * goes to {@value #READ_PRIMARY}, the primary as the read-only reader role.
+ * The ORM's sessions and their datasources. One persistence unit, three datasources (Hibernate "database
+ * multitenancy"). Reads name their datasource: the read's route (org.acme.users.consistency.FreshReads) picks
+ * {@value #READ} (the replica, with the primary as HAProxy's backup) or {@value #READ_PRIMARY} (the primary as the
+ * read-only reader role), and the read opens its session there (UserLookup, ChatHistory, or the reactive pools of the
+ * same names): no transaction, thread or flag decides where a read goes.
  *
- * <p>So: methods that write are {@code @Transactional} and everything they read sees the primary;
- * plain reads have no transaction and are served by the replica. Two non-XA datasources never
- * share a transaction.
+ * <p>What is left to this resolver is the request's own session (Panache): inside a transaction, the writes,
+ * {@value #WRITE} (the primary, the writer role); outside one, {@value #READ}, the read-only role, so a stray read
+ * that names nothing can never write. Two non-XA datasources never share a transaction.
  */
 @PersistenceUnitExtension
 @ApplicationScoped
@@ -38,10 +38,7 @@ public class ReadWriteRouting implements TenantResolver {
 
     @Override
     public String resolveTenantId() {
-        if (!inTransaction()) {
-            return READ;
-        }
-        return PrimaryReads.active() ? READ_PRIMARY : WRITE;
+        return inTransaction() ? WRITE : READ;
     }
 
     private boolean inTransaction() {
