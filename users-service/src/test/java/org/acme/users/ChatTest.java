@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.quarkus.arc.Arc;
-import io.quarkus.arc.ManagedContext;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
@@ -18,8 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.stream.LongStream;
 import java.util.UUID;
-import jakarta.inject.Inject;
-import org.acme.users.chat.ChatService;
 import org.junit.jupiter.api.Test;
 import org.acme.testing.ChatClient;
 
@@ -282,33 +277,6 @@ class ChatTest {
         // the history's rows are on the replica, and the reader cannot write them there
         assertEquals("5", PostgresPair.current.query(PostgresPair.REPLICA, "reader",
                 "SELECT count(*) FROM users.chat_messages WHERE room = '" + room + "'"));
-    }
-
-    @Inject
-    ChatService chat;
-
-    @Test
-    void aHistoryReadInsideATransactionStillGoesWhereItsRouteSays() throws Exception {
-        // a message only the replica has (its superuser wrote it there): which node answered shows in the answer
-        String room = TestData.uniqueRoom();
-        PostgresPair.current.superuser(PostgresPair.REPLICA, "INSERT INTO users.chat_messages (room, id, author, body, sent_at)"
-                + " VALUES ('" + room + "', 1, 'replica', 'only on the replica', now())");
-        ManagedContext requestContext = Arc.container().requestContext();
-        requestContext.activate();
-        try {
-            List<String> read = List.of();
-            long deadline = System.nanoTime() + 10_000_000_000L; // while the heartbeat finds the replica fresh
-            while (read.isEmpty() && System.nanoTime() < deadline) {
-                read = QuarkusTransaction.requiringNew().call(() -> chat.history(room, 0, 10)).stream()
-                        .map(message -> message.body).toList();
-                Thread.sleep(read.isEmpty() ? 100 : 0);
-            }
-            assertEquals(List.of("only on the replica"), read,
-                    "a transaction around the read does not move it to the primary");
-        } finally {
-            requestContext.terminate();
-            PostgresPair.current.superuser(PostgresPair.REPLICA, "DELETE FROM users.chat_messages WHERE room = '" + room + "'");
-        }
     }
 
     @Test

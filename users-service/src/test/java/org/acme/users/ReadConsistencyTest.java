@@ -14,6 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.agroal.DataSource;
+import io.quarkus.arc.Arc;
+import io.quarkus.arc.ManagedContext;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -28,6 +31,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.acme.testing.ChatClient;
+import org.acme.users.chat.ChatService;
 
 /**
  * Read-your-writes and bounded staleness against a real logical replica: a write's Consistency-Token (header and
@@ -361,6 +365,33 @@ class ReadConsistencyTest {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    @Inject
+    ChatService chat;
+
+    @Test
+    void aHistoryReadInsideATransactionStillGoesWhereItsRouteSays() throws Exception {
+        // a message only the replica has (its superuser wrote it there): which node answered shows in the answer
+        String room = TestData.uniqueRoom();
+        PostgresPair.current.superuser(PostgresPair.REPLICA, "INSERT INTO users.chat_messages (room, id, author, body, sent_at)"
+                + " VALUES ('" + room + "', 1, 'replica', 'only on the replica', now())");
+        ManagedContext requestContext = Arc.container().requestContext();
+        requestContext.activate();
+        try {
+            List<String> read = List.of();
+            long deadline = System.nanoTime() + 10_000_000_000L; // while the heartbeat finds the replica fresh
+            while (read.isEmpty() && System.nanoTime() < deadline) {
+                read = QuarkusTransaction.requiringNew().call(() -> chat.history(room, 0, 10)).stream()
+                        .map(message -> message.body).toList();
+                Thread.sleep(read.isEmpty() ? 100 : 0);
+            }
+            assertEquals(List.of("only on the replica"), read,
+                    "a transaction around the read does not move it to the primary");
+        } finally {
+            requestContext.terminate();
+            PostgresPair.current.superuser(PostgresPair.REPLICA, "DELETE FROM users.chat_messages WHERE room = '" + room + "'");
         }
     }
 }
