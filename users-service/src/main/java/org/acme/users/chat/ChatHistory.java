@@ -14,7 +14,7 @@ import org.hibernate.StatelessSession;
 @ApplicationScoped
 public class ChatHistory {
 
-    /** Messages and the primary's WAL position read after them: at or after the commit of every one of them. */
+    /** VALUE, read from the primary, and the primary's WAL position read after it: at or after its commit. */
     public record Positioned<T>(T value, String walPosition) {
     }
 
@@ -39,10 +39,9 @@ public class ChatHistory {
     /** The id of ROOM's newest message (0 for a room without any) from the primary, and the position read after it. */
     public Positioned<Long> lastIdOnPrimary(String room) {
         try (StatelessSession session = open(ReadWriteRouting.READ_PRIMARY)) {
-            List<?> found = session.createNativeQuery("SELECT last_id FROM users.chat_rooms WHERE room = :room", Long.class)
+            List<Long> found = session.createNativeQuery("SELECT last_id FROM users.chat_rooms WHERE room = :room", Long.class)
                     .setParameter("room", room).getResultList();
-            long lastId = found.isEmpty() ? 0 : ((Number) found.get(0)).longValue();
-            return new Positioned<>(lastId, walPosition(session));
+            return new Positioned<>(found.isEmpty() ? 0L : found.get(0), walPosition(session));
         }
     }
 
